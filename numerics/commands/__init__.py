@@ -1,0 +1,1 @@
+"""Sub-commands of ``rnn-theory`` (one module each: ``add_arguments``, ``run``)."""

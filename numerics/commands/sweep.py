@@ -1,0 +1,10 @@
+"""PLACEHOLDER for `rnn-theory sweep` (to be replaced by its owner)."""
+from theory.errors import RNNTheoryError
+
+
+def add_arguments(p):
+    pass
+
+
+def run(args) -> int:
+    raise RNNTheoryError("rnn-theory sweep is not implemented yet")

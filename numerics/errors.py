@@ -1,0 +1,28 @@
+"""Re-export of the package's exception family (defined in :mod:`theory.errors`)."""
+from theory.errors import (  # noqa: F401
+    DomainError,
+    FixedPointNotConverged,
+    NonFiniteError,
+    RNNTheoryError,
+    ShapeError,
+    TrainingDivergedError,
+    UnstableError,
+    check_finite,
+    check_gain,
+    check_positive,
+    check_shape,
+)
+
+__all__ = [
+    "DomainError",
+    "FixedPointNotConverged",
+    "NonFiniteError",
+    "RNNTheoryError",
+    "ShapeError",
+    "TrainingDivergedError",
+    "UnstableError",
+    "check_finite",
+    "check_gain",
+    "check_positive",
+    "check_shape",
+]

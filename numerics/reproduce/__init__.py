@@ -1,0 +1,1 @@
+"""Figure reproductions (one module per paper); see :mod:`numerics.commands.reproduce`."""
