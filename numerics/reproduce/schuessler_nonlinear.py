@@ -1,0 +1,345 @@
+r"""Schuessler et al. (2020), nonlinear tasks: Figs 1–2 and the N-scaling / cosine supplements.
+
+One *run* = one (task, N, g, seed): initialise (:meth:`numerics.rnn.RateRNN.init`),
+train W_in, W, W_out with Adam (lr = 0.05/N, 32 fresh trials per step), then analyse on
+512 fresh trials (:func:`numerics.analysis.analyze_run`).  :func:`run_config` is the
+module-level sweep function used by :func:`numerics.sweep.run_sweep`, so every run is a
+folder ``out/runs/<name>`` written atomically and skipped when the reproduction is rerun.
+
+Seeds: the run with seed ``s`` (the ``seed`` column; ``s = base seed + sample``) draws
+everything from ``numpy.random.default_rng([s, task id, round(1000 g), N])`` for
+initialisation and training, and from ``default_rng([..., 1])`` for the evaluation
+batch and the shuffle permutation, so a fresh W0 is drawn per (sample, g) and every
+number can be recomputed from the CSV row alone.
+
+Outputs (long format, one CSV per panel):
+
+* ``fig1``: ``loss.csv`` (task, g, seed, step, loss), ``singular_values.csv`` (task, g,
+  seed, index, sv), ``truncation.csv`` (task, g, seed, rank, loss, loss_ratio,
+  residual_norm, explained), ``examples.csv`` (task, g, trial, t, kind, channel, value)
+  and ``spectra.csv`` (task, g, seed, matrix, index, real, imag).
+* ``fig2``: ``summary.csv`` (task, g, seed, converged_step, dw_norm, functional_rank,
+  shuffle_loss_ratio; ``nan`` = not converged / not found) and ``aggregate.csv``
+  (mean ± std per (task, g) over samples, only when all samples converged with a found
+  functional rank — the paper's averaging rule).
+* ``nscaling``: ``nscaling.csv`` (task, n, g, seed, converged_step, dw_norm, w0_norm,
+  functional_rank).
+* ``cosine``: ``cosine_loss.csv`` (g, step, loss), ``cosine_eigs.csv`` (g, step, index,
+  real, imag).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from theory.errors import RNNTheoryError
+
+from ..io import write_csv
+from ..sweep import run_sweep
+
+__all__ = ["fig1", "fig2", "nscaling", "cosine", "make_config", "run_config", "G_GRID", "TASK_STEPS",
+           "run_rng_seed"]
+
+TASK_ID = {"flipflop": 0, "mante": 1, "romo": 2}
+TASK_STEPS = {"flipflop": 1000, "mante": 2000, "romo": 6000}
+G_GRID = {"flipflop": [round(0.3 * i, 1) for i in range(8)],
+          "mante": [round(0.3 * i, 1) for i in range(10)],
+          "romo": [round(0.3 * i, 1) for i in range(11)]}
+# quick mode: N = 64 and shorter training (enough to converge at N = 64 for g <= 1.8)
+QUICK_STEPS = {"flipflop": 300, "mante": 600, "romo": 1500}
+
+
+def run_rng_seed(seed: int, task: str, g: float, n: int) -> list:
+    """The entropy list of a run's generator (see module docstring)."""
+    return [int(seed), TASK_ID[task], int(round(1000 * g)), int(n)]
+
+
+def make_config(task: str, g: float, seed: int, *, n: int = 256, steps: int | None = None,
+                batch_size: int = 32, lr: float | None = None, n_snapshots: int = 200,
+                n_eval: int = 512, dtype: str = "float64", analyze: bool = True) -> dict:
+    """A JSON-able run configuration with a unique ``name`` (the run folder)."""
+    if task not in TASK_ID:
+        raise RNNTheoryError(f"unknown task {task!r}; Schuessler runs support {sorted(TASK_ID)}")
+    steps = TASK_STEPS[task] if steps is None else int(steps)
+    lr = 0.05 / n if lr is None else float(lr)
+    name = f"{task}-N{n}-g{g:.2f}-seed{seed}-steps{steps}-b{batch_size}-lr{lr:.3g}-{dtype}"
+    return {"name": name, "task": task, "g": float(g), "seed": int(seed), "n": int(n), "steps": steps,
+            "batch_size": int(batch_size), "lr": lr, "n_snapshots": int(n_snapshots), "n_eval": int(n_eval),
+            "dtype": dtype, "analyze": bool(analyze), "optimizer": "adam",
+            "rng_entropy": run_rng_seed(seed, task, g, n)}
+
+
+def run_config(config: dict):
+    """Train and analyse one run: returns ``(arrays, history, summary)`` for ``run_sweep``.
+
+    Cost :math:`O(\\text{steps}\\cdot 32\\,T N^2 + 27\\cdot n_{\\rm eval} T N^2)`.
+    """
+    from ..analysis import analyze_run
+    from ..rnn import RateRNN
+    from ..tasks import TASK_SIZES, get_task
+    from ..train import train
+
+    task = get_task(config["task"])
+    n_in, n_out = TASK_SIZES[config["task"]]
+    rng = np.random.default_rng(config["rng_entropy"])
+    net0 = RateRNN.init(config["n"], n_in, n_out, config["g"], rng, dtype=np.dtype(config["dtype"]))
+    res = train(net0, task, config["steps"], config["batch_size"], config["lr"], rng,
+                optimizer=config.get("optimizer", "adam"), n_snapshots=config["n_snapshots"])
+    net = res.net
+    arrays = {"W0": net0.W, "W": net.W, "W_in0": net0.W_in, "W_in": net.W_in, "W_out0": net0.W_out,
+              "W_out": net.W_out, "snapshot_steps": res.snapshot_steps, "snapshot_sv": res.snapshot_sv}
+    history = {"step": np.arange(res.steps), "loss": res.loss, "grad_norm": res.grad_norm}
+    summary = {}
+    if config.get("analyze", True):
+        a = analyze_run(net.astype(np.float64), net0.W.astype(np.float64), res.loss, task,
+                        np.random.default_rng(list(config["rng_entropy"]) + [1]), n_eval=config["n_eval"])
+        summary = a.summary()
+        arrays.update({"singular_values": a.singular_values, "trunc_rank": a.truncation["rank"],
+                       "trunc_loss": a.truncation["loss"], "trunc_residual_norm": a.truncation["residual_norm"],
+                       "trunc_explained": a.truncation["explained"]})
+    return arrays, history, summary
+
+
+def _sweep(configs, out, workers, show_progress):
+    executor = "serial" if workers == 1 else None
+    return run_sweep(run_config, configs, Path(out) / "runs", executor=executor, max_workers=workers,
+                     show_progress=show_progress)
+
+
+def _num(v):
+    return float("nan") if v is None else v
+
+
+def _try_plot(fn, *args):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # noqa: F401
+    except ImportError:
+        return []
+    return fn(*args)
+
+
+# ------------------------------------------------------------------------------ Fig. 1
+def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+    """Per task, g = 0 and 0.9: loss vs step, singular values of ΔW, truncation loss vs R;
+    example trials of the trained g = 0.9 network."""
+    out = Path(out)
+    n = 64 if quick else 256
+    gs = (0.0, 0.9)
+    configs = {(t, g): make_config(t, g, seed, n=n, steps=QUICK_STEPS[t] if quick else None,
+                                   n_snapshots=20 if quick else 200)
+               for t in TASK_ID for g in gs}
+    runs = _sweep(list(configs.values()), out, workers, show_progress)
+    loss = {k: [] for k in ("task", "g", "seed", "step", "loss")}
+    sv = {k: [] for k in ("task", "g", "seed", "index", "sv")}
+    tr = {k: [] for k in ("task", "g", "seed", "rank", "loss", "loss_ratio", "residual_norm", "explained")}
+    sp = {k: [] for k in ("task", "g", "seed", "matrix", "index", "real", "imag")}
+    for (t, g), c in configs.items():
+        r = runs[c["name"]]
+        L = np.asarray(r.history["loss"], float)
+        for i, v in enumerate(L):
+            loss["task"].append(t); loss["g"].append(g); loss["seed"].append(seed); loss["step"].append(i)
+            loss["loss"].append(v)
+        for i, v in enumerate(r.arrays["singular_values"]):
+            sv["task"].append(t); sv["g"].append(g); sv["seed"].append(seed); sv["index"].append(i)
+            sv["sv"].append(v)
+        L0 = r.arrays["trunc_loss"][0]
+        for R, Lr, res, ex in zip(r.arrays["trunc_rank"], r.arrays["trunc_loss"],
+                                  r.arrays["trunc_residual_norm"], r.arrays["trunc_explained"]):
+            for k, v in zip(tr, (t, g, seed, int(R), Lr, Lr / L0, res, ex)):
+                tr[k].append(v)
+        W0, W = r.arrays["W0"], r.arrays["W"]
+        for name, M in (("W0", W0), ("W", W), ("dW", W - W0)):
+            ev = np.linalg.eigvals(M)
+            ev = ev[np.lexsort((ev.imag, -np.abs(ev)))]
+            for i, e in enumerate(ev):
+                for k, v in zip(sp, (t, g, seed, name, i, e.real, e.imag)):
+                    sp[k].append(v)
+    ex = _examples(configs, runs, seed)
+    paths = [write_csv(out / "loss.csv", loss), write_csv(out / "singular_values.csv", sv),
+             write_csv(out / "truncation.csv", tr), write_csv(out / "examples.csv", ex),
+             write_csv(out / "spectra.csv", sp)]
+    return paths + _try_plot(_plot_fig1, out, loss, sv, tr)
+
+
+def _examples(configs, runs, seed, n_trials=2):
+    from ..rnn import RateRNN, predict
+    from ..tasks import get_task
+
+    ex = {k: [] for k in ("task", "g", "trial", "t", "kind", "channel", "value")}
+    for (t, g), c in configs.items():
+        if g != 0.9:
+            continue
+        a = runs[c["name"]].arrays
+        net = RateRNN(W=a["W"], W_in=a["W_in"], W_out=a["W_out"])
+        trials = get_task(t)(np.random.default_rng([seed, 99, TASK_ID[t]]), n_trials)
+        z = predict(net, trials.inputs)
+        for kind, arr in (("input", trials.inputs), ("target", trials.targets), ("mask", trials.mask),
+                          ("output", z)):
+            for i in range(n_trials):
+                for tt in range(arr.shape[1]):
+                    for ch in range(arr.shape[2]):
+                        for k, v in zip(ex, (t, g, i, tt, kind, ch, float(arr[i, tt, ch]))):
+                            ex[k].append(v)
+    return ex
+
+
+def _plot_fig1(out, loss, sv, tr):  # pragma: no cover - needs matplotlib
+    import matplotlib.pyplot as plt
+
+    tasks = list(TASK_ID)
+    fig, ax = plt.subplots(3, len(tasks), figsize=(4 * len(tasks), 9))
+    L = {k: np.asarray(v) for k, v in loss.items()}
+    S = {k: np.asarray(v) for k, v in sv.items()}
+    T = {k: np.asarray(v) for k, v in tr.items()}
+    for j, t in enumerate(tasks):
+        for g in (0.0, 0.9):
+            m = (L["task"] == t) & (L["g"] == g)
+            ax[0, j].semilogy(L["step"][m], L["loss"][m].astype(float), label=f"g={g}")
+            m = (S["task"] == t) & (S["g"] == g)
+            ax[1, j].plot(S["index"][m][:30], S["sv"][m][:30].astype(float), "o-", ms=3, label=f"g={g}")
+            m = (T["task"] == t) & (T["g"] == g)
+            ax[2, j].semilogy(T["rank"][m], T["loss_ratio"][m].astype(float), "o-", ms=3, label=f"g={g}")
+        ax[0, j].set_title(t)
+        ax[0, j].set_xlabel("step"); ax[0, j].set_ylabel("loss")
+        ax[1, j].set_xlabel("index"); ax[1, j].set_ylabel("singular value of ΔW")
+        ax[2, j].set_xlabel("rank R"); ax[2, j].set_ylabel("L_R / L_0")
+        ax[0, j].legend()
+    fig.tight_layout()
+    p = out / "fig1.png"
+    fig.savefig(p, dpi=100)
+    plt.close(fig)
+    return [p]
+
+
+# ------------------------------------------------------------------------------ Fig. 2
+def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+    """Against g: convergence step, ‖ΔW‖_F, shuffle loss / step-0 loss, functional rank."""
+    out = Path(out)
+    if quick:
+        n, samples = 64, 2
+        grid = {t: [0.0, 0.9, 1.8] for t in TASK_ID}
+    else:
+        n, samples, grid = 256, 5, G_GRID
+    configs = [make_config(t, g, seed + s, n=n, steps=QUICK_STEPS[t] if quick else None,
+                           n_snapshots=20 if quick else 200)
+               for t in TASK_ID for g in grid[t] for s in range(samples)]
+    runs = _sweep(configs, out, workers, show_progress)
+    summ = {k: [] for k in ("task", "g", "seed", "converged_step", "dw_norm", "functional_rank",
+                            "shuffle_loss_ratio")}
+    for c in configs:
+        cfg = runs[c["name"]].config
+        for k in summ:
+            summ[k].append(_num(cfg[k]) if k not in ("task", "g", "seed") else c[k])
+    agg = _aggregate(summ)
+    paths = [write_csv(out / "summary.csv", summ), write_csv(out / "aggregate.csv", agg)]
+    return paths + _try_plot(_plot_fig2, out, agg)
+
+
+def _aggregate(summ):
+    keys = ("converged_step", "dw_norm", "functional_rank", "shuffle_loss_ratio")
+    agg = {k: [] for k in ["task", "g", "n_samples", "all_valid"] + [f"{k}_{s}" for k in keys
+                                                                      for s in ("mean", "std")]}
+    S = {k: np.asarray(v, dtype=object if k == "task" else float) for k, v in summ.items()}
+    pairs = list(dict.fromkeys(zip(summ["task"], summ["g"])))
+    for t, g in pairs:
+        m = (S["task"] == t) & (S["g"] == g)
+        valid = bool(np.all(np.isfinite(S["converged_step"][m])) and np.all(np.isfinite(S["functional_rank"][m])))
+        agg["task"].append(t); agg["g"].append(g); agg["n_samples"].append(int(m.sum()))
+        agg["all_valid"].append(int(valid))
+        for k in keys:
+            v = S[k][m]
+            agg[f"{k}_mean"].append(float(np.mean(v)) if valid else float("nan"))
+            agg[f"{k}_std"].append(float(np.std(v)) if valid else float("nan"))
+    return agg
+
+
+def _plot_fig2(out, agg):  # pragma: no cover - needs matplotlib
+    import matplotlib.pyplot as plt
+
+    A = {k: np.asarray(v) for k, v in agg.items()}
+    keys = ("converged_step", "dw_norm", "shuffle_loss_ratio", "functional_rank")
+    fig, ax = plt.subplots(1, 4, figsize=(16, 3.5))
+    for t in TASK_ID:
+        m = A["task"] == t
+        for a, k in zip(ax, keys):
+            a.errorbar(A["g"][m].astype(float), A[f"{k}_mean"][m].astype(float),
+                       A[f"{k}_std"][m].astype(float), marker="o", ms=3, label=t)
+            a.set_xlabel("g"); a.set_title(k)
+    ax[0].legend()
+    fig.tight_layout()
+    p = out / "fig2.png"
+    fig.savefig(p, dpi=100)
+    plt.close(fig)
+    return [p]
+
+
+# ------------------------------------------------------------------------------ supplements
+def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+             task: str = "flipflop") -> list[Path]:
+    """N-scaling supplement: convergence step, ‖ΔW‖_F, ‖W0‖_F, functional rank vs N."""
+    out = Path(out)
+    ns = (32, 64, 128) if quick else (64, 128, 256, 512, 1024)
+    samples = 2 if quick else 5
+    configs = [make_config(task, g, seed + s, n=n, steps=QUICK_STEPS[task] if quick else None,
+                           n_snapshots=0, n_eval=128 if quick else 512)
+               for n in ns for g in (0.0, 0.9, 1.8) for s in range(samples)]
+    runs = _sweep(configs, out, workers, show_progress)
+    cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm", "functional_rank")}
+    for c in configs:
+        cfg = runs[c["name"]].config
+        for k in cols:
+            cols[k].append(c[k] if k in ("task", "n", "g", "seed") else _num(cfg[k]))
+    return [write_csv(out / "nscaling.csv", cols)]
+
+
+def cosine_run(config: dict):
+    """Cosine supplement run: GD on W only, batch 1; eigenvalues of W every 5 steps."""
+    from ..tasks import cosine as cosine_task
+    from ..tasks import cosine_network
+    from ..train import train
+
+    rng = np.random.default_rng([config["seed"], 7, int(round(1000 * config["g"])), config["n"]])
+    net0, x0 = cosine_network(config["n"], config["g"], rng, phi=config["phi"])
+    eig_steps, eigs = [], []
+
+    def record(k, net, L):
+        if k % config["eig_every"] == 0:
+            eig_steps.append(k)
+            eigs.append(np.linalg.eigvals(net.W))
+
+    res = train(net0, cosine_task, config["steps"], 1, config["lr"], rng, optimizer="sgd", trainable=("W",),
+                x0=x0, callback=record)
+    return ({"W0": net0.W, "W": res.net.W, "eig_steps": np.array(eig_steps), "eigs": np.array(eigs)},
+            {"step": np.arange(res.steps), "loss": res.loss}, {"final_loss": float(res.loss[-1])})
+
+
+COSINE_LR = {"linear": {0.0: 0.2, 0.4: 0.15, 0.8: 0.05}, "tanh": {0.0: 0.4, 0.4: 0.3, 0.8: 0.1}}
+
+
+def cosine(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+           phi: str = "linear") -> list[Path]:
+    """Cosine supplement: randomness (g > 0) is needed to learn an oscillation."""
+    out = Path(out)
+    n, steps = (64, 300) if quick else (256, 1000)
+    configs = [{"name": f"cosine-{phi}-N{n}-g{g:.2f}-seed{seed}-steps{steps}", "n": n, "g": g, "seed": seed,
+                "phi": phi, "lr": lr, "steps": steps, "eig_every": 5}
+               for g, lr in COSINE_LR[phi].items()]
+    executor = "serial" if workers == 1 else None
+    runs = run_sweep(cosine_run, configs, out / "runs", executor=executor, max_workers=workers,
+                     show_progress=show_progress)
+    loss = {k: [] for k in ("g", "step", "loss")}
+    eig = {k: [] for k in ("g", "step", "index", "real", "imag")}
+    for c in configs:
+        r = runs[c["name"]]
+        for s, v in zip(r.history["step"], r.history["loss"]):
+            loss["g"].append(c["g"]); loss["step"].append(s); loss["loss"].append(v)
+        for s, ev in zip(r.arrays["eig_steps"], r.arrays["eigs"]):
+            ev = ev[np.argsort(-ev.real)][:10]
+            for i, e in enumerate(ev):
+                for k, v in zip(eig, (c["g"], int(s), i, e.real, e.imag)):
+                    eig[k].append(v)
+    return [write_csv(out / "cosine_loss.csv", loss), write_csv(out / "cosine_eigs.csv", eig)]
