@@ -327,9 +327,9 @@ def check_moments(settings: Settings) -> list:
             bm = np.sum(V * V, axis=0) / n
             ratios.extend(bm)
             G0.extend(np.sum(U * U, axis=0) * np.sum(V * V, axis=0))
-        from scipy.stats import norm
+        from scipy.special import ndtri
 
-        stat = norm.ppf(1 - ALPHA / 2) * sigma / math.sqrt(len(ratios))
+        stat = ndtri(1 - ALPHA / 2) * sigma / math.sqrt(len(ratios))
         rows.append(_row("R3 moment rule", f"|Bm|^2/|m|^2, g={g}", beta, float(np.mean(ratios)), stat=stat,
                          n=len(ratios),
                          note=f"N={n}, {settings.moment_draws} W0 x {K} m; sigma=sqrt(2(phi(BB'BB')-beta^2)/N)={sigma:.3f}"))

@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from theory.errors import DomainError, RNNTheoryError, ShapeError, TrainingDivergedError
+from theory.errors import DomainError, ShapeError, TrainingDivergedError
 from .analysis import participation_ratio
 from .clusters import ClusterTask, holdout_split
 from .logistic import fit_logistic
@@ -123,11 +124,9 @@ class FarrellConfig:
         pos_int("t_max", self.T)
         if not (isinstance(self.gamma, numbers.Real) and math.isfinite(self.gamma) and self.gamma > 0):
             raise DomainError(f"gamma must be a finite number > 0 (W = 0.99 I + 0.01 gamma J), got {self.gamma!r}")
-        for name, lo in (("lr", 0.0), ("sigma", 0.0)):
-            v = getattr(self, name)
-            if not (math.isfinite(v) and v > lo) and not (name == "sigma" and v == 0):
-                raise DomainError(f"{name} must be a finite number > 0, got {v!r}")
-        for name in ("hidden_noise", "l2", "threshold"):
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise DomainError(f"lr must be a finite number > 0, got {self.lr!r}")
+        for name in ("sigma", "hidden_noise", "l2", "threshold"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
                 raise DomainError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -453,7 +452,7 @@ class FarrellRun:
 
 
 def train_farrell(config: FarrellConfig, *, keep_epochs=(), on_epoch=None,
-                  show_progress: bool = False) -> FarrellRun:
+                  checkpoint_dir=None, show_progress: bool = False) -> FarrellRun:
     r"""Train one network with RMSprop on the online cluster task (spec §4).
 
     Each epoch: ``n_train`` fresh samples in batches of ``batch_size`` (one optimiser
@@ -462,6 +461,10 @@ def train_farrell(config: FarrellConfig, *, keep_epochs=(), on_epoch=None,
     checkpoint analyses run: accuracy on ``n_accuracy`` new balanced samples, PR of
     :math:`h_T` on the fixed analysis set, and the Lyapunov spectrum at ``lyap_epochs``
     and the final epoch.  ``on_epoch(epoch, net, run)`` is called after each checkpoint.
+    ``keep_epochs``: epochs whose networks are kept in ``run.checkpoints``;
+    ``checkpoint_dir``: if given, every epoch's weights and the history so far are written
+    atomically to ``checkpoint_dir/epoch-XXXX`` (:func:`numerics.io.save_run`).  A run is
+    resumed by rerunning it (same seed → identical result); sweeps skip finished runs.
     Cost per epoch :math:`O(n_{\rm train} T N^2)` plus the analyses.
     Raises :class:`TrainingDivergedError` (with ``.partial``) if the loss becomes NaN/inf.
     """
@@ -496,6 +499,10 @@ def train_farrell(config: FarrellConfig, *, keep_epochs=(), on_epoch=None,
                                                min_init=min(4, config.lyap_inits))
         if epoch in keep:
             run.checkpoints[epoch] = net
+        if checkpoint_dir is not None:
+            from .io import save_run
+            save_run(Path(checkpoint_dir) / f"epoch-{epoch:04d}", {**config.to_dict(), "epoch": epoch},
+                     net.params(), hist)
         run.net = net
         if on_epoch is not None:
             on_epoch(epoch, net, run)

@@ -445,7 +445,7 @@ def solve_fixed_point(W, h, *, method: str = "newton", tol: float = 1e-10, max_i
         r, res, it = _newton(W, h, r, tol, max_iter or 50, ls)
         bad = np.flatnonzero(~(res <= tol))
         if bad.size and fallback:
-            rb, resb, itb = _anderson(W, h[bad], np.tanh(h[bad]), tol, 2000, beta, anderson_m)
+            rb, resb, itb = _anderson(W, h[bad], np.tanh(h[bad]), tol, 500, beta, anderson_m)
             r[bad], res[bad] = rb, resb
             it += itb
             used = "newton+anderson"

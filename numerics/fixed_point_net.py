@@ -205,7 +205,8 @@ def train(net: FixedPointNet, data: Dataset, config: TrainConfig, rng: np.random
 
     If a fixed point cannot be found (W has left the stable regime), training stops:
     ``diverged_step`` is set and the final accuracy is evaluated with the last model that
-    had fixed points.  Cost per step as in the module docstring plus :math:`O(N^3)` for
+    had fixed points for its evaluation batch (NaN if even that model has none for some
+    test sample).  Cost per step as in the module docstring plus :math:`O(N^3)` for
     the eigenvalues.
     """
     from .progress import progress
@@ -268,6 +269,9 @@ def train(net: FixedPointNet, data: Dataset, config: TrainConfig, rng: np.random
         if diverged < 0:
             diverged = total
         net = last_good
-        fl, fa = evaluate(net, data.X_test, data.y_test, **solver)
+        try:
+            fl, fa = evaluate(net, data.X_test, data.y_test, **solver)
+        except FixedPointNotConverged:   # no model with fixed points for the whole test split
+            fl, fa = float("nan"), float("nan")
     return TrainResult(net, net0, {k: np.asarray(v) for k, v in hist.items()}, diverged, fl, fa,
                        time.perf_counter() - t0)

@@ -186,11 +186,14 @@ def embed(embedding: np.ndarray, tokens: np.ndarray) -> np.ndarray:
 
 
 def init_lstm(n_in: int, hidden: int, rng: np.random.Generator, *, layers: int = 2,
-              dtype=np.float64) -> dict:
+              dtype=np.float64, gain: float = 1.0) -> dict:
     r"""PyTorch-style initial parameters: every entry :math:`\sim U(-1/\sqrt N, 1/\sqrt N)`.
 
     Returns a dict with ``W_ih{l}`` (4N x n_in for l = 1, 4N x N above), ``W_hh{l}``
-    (4N x N), ``b{l}`` (4N), ``W_out`` (1 x N) and ``b_out`` (1,).
+    (4N x N), ``b{l}`` (4N), ``W_out`` (1 x N) and ``b_out`` (1,).  ``gain`` :math:`g`
+    scales the initial weight matrices ``W_ih{l}``, ``W_hh{l}`` to
+    :math:`U(-g/\sqrt N, g/\sqrt N)` (the random initial connectivity :math:`W_0` of
+    Schuessler et al.; biases and decoder keep the PyTorch scale); ``gain = 1`` is PyTorch.
     """
     for name, v in (("n_in", n_in), ("hidden", hidden), ("layers", layers)):
         if not isinstance(v, (int, np.integer)) or v < 1:
@@ -198,12 +201,13 @@ def init_lstm(n_in: int, hidden: int, rng: np.random.Generator, *, layers: int =
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise DomainError(f"dtype must be float32 or float64, got {dtype}")
+    check_positive("gain", gain, allow_zero=True)
     k = 1.0 / np.sqrt(hidden)
     u = lambda *shape: rng.uniform(-k, k, size=shape).astype(dtype)  # noqa: E731
     p = {}
     for l in range(1, layers + 1):
-        p[f"W_ih{l}"] = u(4 * hidden, n_in if l == 1 else hidden)
-        p[f"W_hh{l}"] = u(4 * hidden, hidden)
+        p[f"W_ih{l}"] = (gain * u(4 * hidden, n_in if l == 1 else hidden)).astype(dtype)
+        p[f"W_hh{l}"] = (gain * u(4 * hidden, hidden)).astype(dtype)
         p[f"b{l}"] = u(4 * hidden)
     p["W_out"] = u(1, hidden)
     p["b_out"] = u(1)

@@ -70,9 +70,11 @@ def t_critical(n_samples: int, alpha: float = DEFAULT_ALPHA) -> float:
     """
     if n_samples < 2:
         raise DomainError("a spread-based tolerance needs at least 2 samples; pass sigma= instead")
-    from scipy.stats import t
+    if not 0 < alpha < 1:
+        raise DomainError(f"alpha must lie in (0, 1), got {alpha}")
+    from scipy.special import stdtrit
 
-    return float(t.ppf(1 - alpha / 2, n_samples - 1))
+    return float(stdtrit(n_samples - 1, 1 - alpha / 2))
 
 
 @dataclass(frozen=True)
@@ -144,9 +146,9 @@ def compare(name: str, theory: float, samples, *, sigma: float | None = None,
     n = x.size
     mean = float(np.mean(x))
     if sigma is not None:
-        from scipy.stats import norm
+        from scipy.special import ndtri
 
-        stat = float(norm.ppf(1 - alpha / 2) * sigma / math.sqrt(n))
+        stat = float(ndtri(1 - alpha / 2) * sigma / math.sqrt(n))
     else:
         stat = float(t_critical(n, alpha) * np.std(x, ddof=1) / math.sqrt(n))
     return Comparison(name, float(theory), mean, stat + float(systematic), stat, float(systematic), n, note)

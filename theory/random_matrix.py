@@ -129,7 +129,7 @@ def phi(word: str, *, in_beta: bool = False):
     Returned in terms of :data:`g` (default) or of :data:`beta_sym` (``in_beta=True``).
 
     >>> phi("BTBT")
-    (1 - g**2)**(-4)
+    (g**2 - 1)**(-4)
     >>> phi("BBTT", in_beta=True)
     2*beta**3 - beta**2
     """
@@ -290,6 +290,8 @@ def speedup(gv):
         return expr.subs(g, gv)
     import numpy as np
 
+    if np.ndim(gv) == 0:
+        check_gain(gv)  # keeps the caller's spelling of g in the message
     arr = np.asarray(gv, dtype=float) if not isinstance(gv, sp.Basic) else np.asarray(float(gv))
     for v in np.ravel(arr):
         check_gain(float(v))

@@ -31,3 +31,45 @@ def available_modules(modules=None) -> list:
 def all_derivations(modules=None) -> list:
     """``(module name, Derivation)`` pairs of every available module, in order."""
     return [(mod.__name__, d) for mod in available_modules(modules) for d in mod.derivations()]
+
+
+BEGIN = "<!-- BEGIN GENERATED: python -m theory.registry --markdown -->"
+END = "<!-- END GENERATED -->"
+
+
+def markdown(modules=None) -> str:
+    """Markdown listing of every derivation: key, statement, LaTeX result, checks."""
+    lines = []
+    for mod, d in all_derivations(modules):
+        lines.append(f"### `{d.key}` ({mod})")
+        lines.append("")
+        lines.append(d.statement)
+        lines.append("")
+        lines.append("$$")
+        lines.append(d.latex())
+        lines.append("$$")
+        lines.append("")
+        for c in d.checks:
+            lines.append(f"- {'✓' if c.passed else '✗'} {c.description}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def update_doc(path, modules=None) -> None:
+    """Replace the generated block of ``path`` (between the BEGIN/END markers)."""
+    from pathlib import Path
+
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    i, j = text.index(BEGIN), text.index(END)
+    p.write_text(text[: i + len(BEGIN)] + "\n\n" + markdown(modules) + "\n" + text[j:], encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    mods = ["theory.linear", "theory.random_matrix", "theory.exact_g0"]
+    if "--update" in sys.argv:
+        update_doc(sys.argv[sys.argv.index("--update") + 1], mods)
+    else:
+        print(markdown(mods))

@@ -123,14 +123,20 @@ def _try_plot(fn, *args):
 
 
 # ------------------------------------------------------------------------------ Fig. 1
-def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         n: int | None = None, steps: dict | None = None, n_eval: int = 512) -> list[Path]:
     """Per task, g = 0 and 0.9: loss vs step, singular values of ΔW, truncation loss vs R;
-    example trials of the trained g = 0.9 network."""
+    example trials of the trained g = 0.9 network.
+
+    N = 256 and the paper's steps (quick: N = 64 and :data:`QUICK_STEPS`); ``n``, ``steps``
+    (task -> steps) and ``n_eval`` override.
+    """
     out = Path(out)
-    n = 64 if quick else 256
+    n = n or (64 if quick else 256)
+    steps = steps or (QUICK_STEPS if quick else TASK_STEPS)
     gs = (0.0, 0.9)
-    configs = {(t, g): make_config(t, g, seed, n=n, steps=QUICK_STEPS[t] if quick else None,
-                                   n_snapshots=20 if quick else 200)
+    configs = {(t, g): make_config(t, g, seed, n=n, steps=steps[t], n_snapshots=20 if quick else 200,
+                                   n_eval=n_eval)
                for t in TASK_ID for g in gs}
     runs = _sweep(list(configs.values()), out, workers, show_progress)
     loss = {k: [] for k in ("task", "g", "seed", "step", "loss")}
@@ -216,17 +222,22 @@ def _plot_fig1(out, loss, sv, tr):  # pragma: no cover - needs matplotlib
 
 
 # ------------------------------------------------------------------------------ Fig. 2
-def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
-    """Against g: convergence step, ‖ΔW‖_F, shuffle loss / step-0 loss, functional rank."""
+def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         n: int | None = None, steps: dict | None = None, samples: int | None = None,
+         grid: dict | None = None, n_eval: int = 512) -> list[Path]:
+    """Against g: convergence step, ‖ΔW‖_F, shuffle loss / step-0 loss, functional rank.
+
+    N = 256, :data:`G_GRID`, 5 samples, the paper's steps (quick: N = 64, g ∈ {0, 0.9, 1.8},
+    2 samples, :data:`QUICK_STEPS`); the keyword arguments override.
+    """
     out = Path(out)
-    if quick:
-        n, samples = 64, 2
-        grid = {t: [0.0, 0.9, 1.8] for t in TASK_ID}
-    else:
-        n, samples, grid = 256, 5, G_GRID
-    configs = [make_config(t, g, seed + s, n=n, steps=QUICK_STEPS[t] if quick else None,
-                           n_snapshots=20 if quick else 200)
-               for t in TASK_ID for g in grid[t] for s in range(samples)]
+    n = n or (64 if quick else 256)
+    samples = samples or (2 if quick else 5)
+    grid = grid or ({t: [0.0, 0.9, 1.8] for t in TASK_ID} if quick else G_GRID)
+    steps = steps or (QUICK_STEPS if quick else TASK_STEPS)
+    configs = [make_config(t, g, seed + s, n=n, steps=steps[t], n_snapshots=20 if quick else 200,
+                           n_eval=n_eval)
+               for t in grid for g in grid[t] for s in range(samples)]
     runs = _sweep(configs, out, workers, show_progress)
     summ = {k: [] for k in ("task", "g", "seed", "converged_step", "dw_norm", "functional_rank",
                             "shuffle_loss_ratio")}
@@ -279,14 +290,20 @@ def _plot_fig2(out, agg):  # pragma: no cover - needs matplotlib
 
 # ------------------------------------------------------------------------------ supplements
 def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
-             task: str = "flipflop") -> list[Path]:
-    """N-scaling supplement: convergence step, ‖ΔW‖_F, ‖W0‖_F, functional rank vs N."""
+             task: str = "flipflop", ns=None, gs=(0.0, 0.9, 1.8), samples: int | None = None,
+             steps: int | None = None, n_eval: int | None = None) -> list[Path]:
+    """N-scaling supplement: convergence step, ‖ΔW‖_F, ‖W0‖_F, functional rank vs N.
+
+    Defaults: N = 64…1024, 5 samples (quick: N = 32, 64, 128, 2 samples, shorter runs);
+    the keyword arguments override them.
+    """
     out = Path(out)
-    ns = (32, 64, 128) if quick else (64, 128, 256, 512, 1024)
-    samples = 2 if quick else 5
-    configs = [make_config(task, g, seed + s, n=n, steps=QUICK_STEPS[task] if quick else None,
-                           n_snapshots=0, n_eval=128 if quick else 512)
-               for n in ns for g in (0.0, 0.9, 1.8) for s in range(samples)]
+    ns = ns or ((32, 64, 128) if quick else (64, 128, 256, 512, 1024))
+    samples = samples or (2 if quick else 5)
+    steps = steps or (QUICK_STEPS[task] if quick else None)
+    n_eval = n_eval or (128 if quick else 512)
+    configs = [make_config(task, g, seed + s, n=n, steps=steps, n_snapshots=0, n_eval=n_eval)
+               for n in ns for g in gs for s in range(samples)]
     runs = _sweep(configs, out, workers, show_progress)
     cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm", "functional_rank")}
     for c in configs:
@@ -321,10 +338,15 @@ COSINE_LR = {"linear": {0.0: 0.2, 0.4: 0.15, 0.8: 0.05}, "tanh": {0.0: 0.4, 0.4:
 
 
 def cosine(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
-           phi: str = "linear") -> list[Path]:
-    """Cosine supplement: randomness (g > 0) is needed to learn an oscillation."""
+           phi: str = "linear", n: int | None = None, steps: int | None = None) -> list[Path]:
+    """Cosine supplement: randomness (g > 0) is needed to learn an oscillation.
+
+    N = 256, 1000 GD steps, g ∈ {0, 0.4, 0.8} with the spec's learning rates
+    (quick: N = 64, 300 steps); ``n``/``steps`` override.
+    """
     out = Path(out)
-    n, steps = (64, 300) if quick else (256, 1000)
+    n = n or (64 if quick else 256)
+    steps = steps or (300 if quick else 1000)
     configs = [{"name": f"cosine-{phi}-N{n}-g{g:.2f}-seed{seed}-steps{steps}", "n": n, "g": g, "seed": seed,
                 "phi": phi, "lr": lr, "steps": steps, "eig_every": 5}
                for g, lr in COSINE_LR[phi].items()]

@@ -143,7 +143,7 @@ def test_first_rmsprop_step_moves_by_lr_over_sqrt_one_minus_alpha():
         assert np.allclose(dP, -cfg.lr * g[k] / (math.sqrt(0.1) * np.abs(g[k]) + 1e-8), rtol=1e-9, atol=1e-15)
 
 
-def test_training_reproducible_and_learns():
+def test_training_reproducible_and_learns(tmp_path):
     cfg = FarrellConfig(**{**SMALL, "epochs": 3, "n_train": 200, "lr": 1e-2})
     a, b = train_farrell(cfg), train_farrell(cfg)
     assert np.array_equal(a.net.W, b.net.W)
@@ -152,8 +152,13 @@ def test_training_reproducible_and_learns():
     assert a.history["val_loss"][-1] < a.history["val_loss"][1] < math.log(2) + 0.2
     assert set(a.lyapunov) == {0, 3}
     assert np.array_equal(a.net.W_in, a.net0.W_in)  # W_in frozen
-    c = train_farrell(FarrellConfig(**{**SMALL, "epochs": 1, "train_W_out": False}))
+    c = train_farrell(FarrellConfig(**{**SMALL, "epochs": 1, "train_W_out": False}),
+                      checkpoint_dir=tmp_path, keep_epochs=(0,))
     assert np.array_equal(c.net.W_out, c.net0.W_out) and not np.array_equal(c.net.W, c.net0.W)
+    from numerics.io import load_run
+    rec = load_run(tmp_path / "epoch-0001")
+    assert np.array_equal(rec.arrays["W"], c.net.W) and rec.history["epoch"] == [0, 1]
+    assert c.checkpoints[0] is c.net0
 
 
 # ----------------------------------------------------------------------------- analyses

@@ -11,8 +11,6 @@ N = 200 and the paper's optimiser, learning rates and batch size throughout, 3 s
 * accuracy on 500 fresh balanced samples, Lyapunov spectra from 4 initial conditions.
 All runs go through the package's resumable sweep (2 worker processes).
 """
-import math
-
 import numpy as np
 import pytest
 
@@ -24,7 +22,7 @@ SEEDS = (0, 1, 2)
 LOWD_EPOCHS = 50
 LOWD_SHORT = 12
 TWO_SHORT = 25
-MSE_EPOCHS = 15
+MSE_EPOCHS = 20
 COMMON = dict(n_accuracy=500, lyap_inits=4)
 
 

@@ -215,8 +215,8 @@ def test_g0_orthogonal_inputs_rank_two():
 
 # ----------------------------------------------------------------------------- divergence
 def test_divergence_stops_with_partial_history():
-    # spec's divergence scenario (zhat = 4, g = 0.8) at N = 128: a real eigenvalue crosses 1
-    args = (128, 0.8, 4.0, 0.001, 200, np.random.default_rng(0))
+    # divergence scenario (zhat = 4, g = 0.8) at N = 128: a real eigenvalue crosses 1 (step 17)
+    args = (128, 0.8, 4.0, 0.003, 200, np.random.default_rng(0))
     with pytest.raises(TrainingDivergedError) as info:
         L.train_linear(*args, check_stability=False)
     err = info.value
@@ -229,6 +229,10 @@ def test_divergence_stops_with_partial_history():
     assert L.max_real_eig(W_last) < 1
     r = L.train_linear(*args[:-1], np.random.default_rng(0), check_stability=False, on_divergence="stop")
     assert r.diverged and r.tau.size == part.tau.size and np.array_equal(r.loss, part.loss)
+    # the dense eigenvalue monitor sees the top eigenvalue climb towards 1 and also stops
+    e = L.train_linear(*args[:-1], np.random.default_rng(0), record_eig=True, on_divergence="stop")
+    assert e.diverged and e.tau.size <= part.tau.size + 1
+    assert np.all(np.diff(e.top_eig[-5:]) > 0) and 0.85 < e.top_eig[-1] < 1
 
 
 def test_record_eig_tracks_top_eigenvalue():

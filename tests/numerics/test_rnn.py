@@ -250,3 +250,20 @@ def test_bad_input_errors():
         RateRNN.init(0, 1, 1, 1.0, np.random.default_rng(0))
     with pytest.raises(DomainError):
         RateRNN.init(4, 1, 1, -1.0, np.random.default_rng(0))
+
+
+def test_workspace_reuse_gives_identical_results():
+    net = _net(14, n=6)
+    u, y, m = _data(14, net, B=3, T=8)
+    ws = {}
+    ref = []
+    for kw in ({}, {"dropout": 0.2}, {}):
+        rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
+        t0 = forward(net, u, rng=rng_a if kw else None, **kw)
+        g0 = backward(net, t0, masked_mse(t0.z, y, m)[1], params=ALL)
+        t1 = forward(net, u, rng=rng_b if kw else None, workspace=ws, **kw)
+        g1 = backward(net, t1, masked_mse(t1.z, y, m)[1], params=ALL, workspace=ws)
+        for k in ALL:
+            np.testing.assert_array_equal(g0[k], g1[k])
+        ref.append(t1.x)
+    assert np.shares_memory(ref[0], ref[2])  # the buffers really are reused

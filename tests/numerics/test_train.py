@@ -150,3 +150,65 @@ def test_same_sweep_through_dask_localcluster(tmp_path):
                             show_progress=False)
     for c in configs:
         np.testing.assert_array_equal(serial[c["name"]].arrays["W"], viadask[c["name"]].arrays["W"])
+
+
+def test_cosine_at_g0_cannot_oscillate():
+    """Spec §7: with W0 = 0 and x0 = m ∝ W_out, every gradient is ∝ m mᵀ, so W stays a
+    symmetric rank-one matrix with one real eigenvalue: no oscillation can be learned."""
+    from numerics.reproduce.schuessler_nonlinear import cosine_run
+    from numerics.tasks import cosine_network
+
+    cfg = {"n": 16, "g": 0.0, "seed": 0, "phi": "linear", "lr": 0.2, "steps": 25, "eig_every": 5}
+    arrays, history, _ = cosine_run(cfg)
+    _, m = cosine_network(16, 0.0, np.random.default_rng([0, 7, 0, 16]))
+    W = arrays["W"]
+    P = np.outer(m, m) / (m @ m)
+    np.testing.assert_allclose(W, P @ W @ P, atol=1e-12 * max(1, np.abs(W).max()))  # W ∝ m mᵀ
+    assert np.abs(np.linalg.eigvals(W).imag).max() < 1e-10
+    assert np.abs(arrays["eigs"].imag).max() < 1e-8
+    assert min(history["loss"]) > 0.1 * history["loss"][0]
+
+
+def test_supplement_writers_tiny(tmp_path):
+    from numerics.io import read_csv
+    from numerics.reproduce.schuessler_nonlinear import cosine, nscaling
+
+    nscaling(tmp_path / "ns", quick=True, seed=0, workers=1, show_progress=False, ns=(8, 12), gs=(0.0, 1.0),
+             samples=1, steps=3, n_eval=4)
+    ns = read_csv(tmp_path / "ns" / "nscaling.csv")
+    assert ns["n"] == [8, 8, 12, 12] and all(w == 0 for w, g in zip(ns["w0_norm"], ns["g"]) if g == 0)
+    cosine(tmp_path / "cos", quick=True, seed=0, workers=1, show_progress=False, n=8, steps=10)
+    cl = read_csv(tmp_path / "cos" / "cosine_loss.csv")
+    assert sorted(set(cl["g"])) == [0.0, 0.4, 0.8] and len(cl["step"]) == 30
+    ce = read_csv(tmp_path / "cos" / "cosine_eigs.csv")
+    assert set(ce["step"]) == {0, 5}
+
+
+def test_fig1_fig2_writers_tiny(tmp_path):
+    """Column sets of the figure CSVs (relied on by outside checks), on tiny runs."""
+    from numerics.io import read_csv
+    from numerics.reproduce.schuessler_nonlinear import fig1, fig2
+
+    tiny = {"flipflop": 3, "mante": 3, "romo": 3}
+    fig2(tmp_path / "f2", quick=True, seed=0, workers=1, show_progress=False, n=8, steps=tiny, samples=2,
+         grid={"flipflop": [0.0, 0.9], "romo": [0.0]}, n_eval=4)
+    summ = read_csv(tmp_path / "f2" / "summary.csv")
+    assert list(summ) == ["task", "g", "seed", "converged_step", "dw_norm", "functional_rank",
+                          "shuffle_loss_ratio"]
+    assert list(zip(summ["task"], summ["g"], summ["seed"])) == [
+        ("flipflop", 0.0, 0), ("flipflop", 0.0, 1), ("flipflop", 0.9, 0), ("flipflop", 0.9, 1),
+        ("romo", 0.0, 0), ("romo", 0.0, 1)]
+    agg = read_csv(tmp_path / "f2" / "aggregate.csv")
+    assert agg["n_samples"] == [2, 2, 2]
+    fig1(tmp_path / "f1", quick=True, seed=0, workers=1, show_progress=False, n=8, steps=tiny, n_eval=4)
+    cols = {"loss.csv": ["task", "g", "seed", "step", "loss"],
+            "singular_values.csv": ["task", "g", "seed", "index", "sv"],
+            "truncation.csv": ["task", "g", "seed", "rank", "loss", "loss_ratio", "residual_norm", "explained"],
+            "examples.csv": ["task", "g", "trial", "t", "kind", "channel", "value"],
+            "spectra.csv": ["task", "g", "seed", "matrix", "index", "real", "imag"]}
+    for name, want in cols.items():
+        data = read_csv(tmp_path / "f1" / name)
+        assert list(data) == want, name
+    tr = read_csv(tmp_path / "f1" / "truncation.csv")
+    assert sorted(set(tr["rank"])) == list(range(9))   # R = 0..min(25, N)
+    assert len(read_csv(tmp_path / "f1" / "loss.csv")["step"]) == 3 * 2 * 3

@@ -341,3 +341,33 @@ def test_derivations_all_pass():
         assert k in keys
     bad = [(d.key, c.description) for d in ds for c in d.checks if not c.passed]
     assert not bad
+
+
+# ----------------------------------------------------------------------------- beyond R6
+def test_series_solution_order3_is_r6():
+    r6 = L.third_order_series()
+    s3 = L.series_solution(3)
+    for k in ("z", "G", "dw_norm2", "s1", "s2", "trace_dw"):
+        assert sp.expand(s3[k] - r6[k]) == 0, k
+
+
+def test_fifth_order_series_converges_to_exact_g0_with_order_six():
+    """The order-5 series vs the exact g = 0 solution: error ratio ~2^6 when halving tt
+    (z) and ~2^3 relative for s2 (its relative error is O(tt^3))."""
+    from theory import exact_g0 as E
+
+    ts = np.array([0.05, 0.1])
+    ex = E.solve(1.0, ts)
+    hi = L.series_curves(0.0, 1.0, ts, order=5)
+    lo = L.third_order(0.0, 1.0, ts)
+    err_z = np.abs(ex["z"] - hi["z"])
+    assert 5.6 < np.log2(err_z[1] / err_z[0]) < 6.4
+    rel_s2_hi = np.abs(ex["s2"] / hi["s2"] - 1)
+    rel_s2_lo = np.abs(ex["s2"] / lo["s2"] - 1)
+    assert np.all(rel_s2_hi < rel_s2_lo / 10)
+    assert 2.6 < np.log2(rel_s2_hi[1] / rel_s2_hi[0]) < 3.4
+
+
+def test_series_solution_rejects_low_order():
+    with pytest.raises(DomainError, match="order"):
+        L.series_solution(2)

@@ -1,0 +1,106 @@
+"""Seconds per LSTM training step: NumPy (numerics.lstm) vs PyTorch CPU when installed.
+
+Setting: two layers, hidden 256, batch 64, sequence length 20, input size 100 (GloVe-100),
+dropout 0.5, one forward + exact BPTT + Adam step.  PyTorch is never a dependency: the
+comparison runs only if ``import torch`` succeeds.  Run with a fixed thread count for a
+fair ratio, e.g.::
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/lstm.py
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/lstm.py --hidden 64 --repeat 20
+
+Prints one line per implementation and the ratio numpy / torch (lower is better for numpy).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from numerics.lstm import dropout_masks, init_lstm, loss_and_grads
+from numerics.optim import Adam
+
+
+def numpy_step_seconds(hidden, batch, length, n_in, repeat, dtype):
+    rng = np.random.default_rng(0)
+    params = init_lstm(n_in, hidden, rng, dtype=dtype)
+    x = rng.normal(size=(batch, length, n_in)).astype(dtype)
+    lengths = np.full(batch, length)
+    y = (rng.random(batch) < 0.5).astype(float)
+    opt = Adam(lr=1e-3)
+    state = opt.init(params)
+
+    def step(params, state):
+        masks = dropout_masks(rng, batch, length, hidden, 2, 0.5, dtype)
+        _, grads, _ = loss_and_grads(params, x, lengths, y, masks=masks)
+        return opt.step(params, grads, state)
+
+    params, state = step(params, state)  # warm-up
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        params, state = step(params, state)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def torch_step_seconds(hidden, batch, length, n_in, repeat, dtype):
+    import torch
+
+    torch.manual_seed(0)
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    lstm = torch.nn.LSTM(n_in, hidden, num_layers=2, dropout=0.5, batch_first=True).to(tdtype)
+    dec = torch.nn.Linear(hidden, 1).to(tdtype)
+    drop = torch.nn.Dropout(0.5)
+    opt = torch.optim.Adam(list(lstm.parameters()) + list(dec.parameters()), lr=1e-3)
+    x = torch.randn(batch, length, n_in, dtype=tdtype)
+    y = (torch.rand(batch) < 0.5).to(tdtype)
+    lossf = torch.nn.BCEWithLogitsLoss()
+
+    def step():
+        opt.zero_grad()
+        out, _ = lstm(x)
+        loss = lossf(dec(drop(out[:, -1])).squeeze(1), y)
+        loss.backward()
+        opt.step()
+
+    step()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--length", type=int, default=20)
+    ap.add_argument("--n-in", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=10)
+    args = ap.parse_args(argv)
+    print(f"LSTM training step: 2 layers, hidden {args.hidden}, batch {args.batch}, length {args.length}, "
+          f"input {args.n_in}; threads OMP={os.environ.get('OMP_NUM_THREADS', 'unset')}; median of {args.repeat}")
+    try:
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    for dtype in (np.float64, np.float32):
+        t_np = numpy_step_seconds(args.hidden, args.batch, args.length, args.n_in, args.repeat, dtype)
+        line = f"{np.dtype(dtype).name:8s} numpy {t_np * 1e3:8.2f} ms/step"
+        if have_torch:
+            t_pt = torch_step_seconds(args.hidden, args.batch, args.length, args.n_in, args.repeat, dtype)
+            line += f"   torch {t_pt * 1e3:8.2f} ms/step   ratio numpy/torch = {t_np / t_pt:5.2f}"
+        else:
+            line += "   (torch not installed: no comparison)"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

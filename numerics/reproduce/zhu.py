@@ -1,0 +1,293 @@
+"""Reproductions for Zhu & Rosenbaum (2024): ``rnn-theory reproduce zhu-linear | zhu-digits``.
+
+``zhu-linear`` (spec §6; full size n = 200, m = 100, 3500 iterations unless ``--quick``):
+
+* ``learning_curves.csv`` — ``rule, lr, iteration, loss`` (rules dW1, dW2, dW3; a curve
+  stops early only if the loss became non-finite),
+* ``angles.csv`` — ``lr, iteration, angle_12, angle_23`` (degrees),
+* ``landscape.csv`` — ``t, loss_w, loss_a`` along the first random line;
+  ``landscape_lines.csv`` adds ``line, max_real_eig, det_sign`` for every line;
+  ``landscape_2d.csv`` — ``t1, t2, loss_w, loss_a`` (clipped at 1000),
+* ``one_d.csv`` — ``start, rule, lr, iteration, loss`` and ``one_d_landscape.csv`` — ``w, loss``,
+* ``linear_summary.csv`` — ``rule, lr, final_loss, max_real_eig_w, diverged_at``.
+
+``zhu-digits`` (spec §7–9, scikit-learn's 8×8 digits; the corrected protocol of §8):
+
+* ``summary.csv`` — ``rule, lr, final_test_accuracy, max_real_eig_w`` (final W),
+* ``curves.csv`` — ``rule, lr, step, train_loss, train_accuracy, test_loss, test_accuracy,
+  max_real_eig_w``,
+* ``runs.csv`` — ``rule, lr, diverged_step, best_test_accuracy, wall_time``,
+* ``eigenvalues.csv`` — ``rule, lr, index, real, imag`` (eigenvalues of the final W),
+* ``two_layer_summary.csv`` / ``two_layer_curves.csv`` — the two-layer extension with
+  trained read-in and readout (same columns as above).
+
+Every trained model is saved in ``out/runs/<name>/arrays.npz`` (initial and final weights).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..io import write_csv
+from ..sweep import run_sweep
+
+# ----------------------------------------------------------------------------- linear
+LINEAR_LRS = (0.03, 0.1, 0.3, 1.0, 3.0)
+ANGLE_LRS = (0.03, 0.1, 0.3, 1.0)
+
+
+def _linear_job(c: dict):
+    from ..fixed_point_linear import angles, landscape, landscape_2d, learning_curve, make_problem, one_dimensional
+
+    kind = c["kind"]
+    if kind == "one_d":
+        o = one_dimensional(np.random.default_rng(c["seed"]), iterations=c["iterations"])
+        hist = {"start": [], "rule": [], "lr": [], "iteration": [], "loss": []}
+        for run in o["runs"]:
+            k = len(run["loss"])
+            hist["start"] += [run["start"]] * k
+            hist["rule"] += [run["rule"]] * k
+            hist["lr"] += [run["lr"]] * k
+            hist["iteration"] += list(range(k))
+            hist["loss"] += run["loss"].tolist()
+        return ({"w_grid": o["w_grid"], "loss_grid": o["loss_grid"]}, hist,
+                {"a_star": o["a_star"], "w_star": o["w_star"], "loss_min": o["loss_min"]})
+    p = make_problem(np.random.default_rng(c["seed"]), n=c["n"], m=c["m"])
+    if kind == "curve":
+        res = learning_curve(p, c["rule"], c["lr"], c["iterations"], eig_every=c["eig_every"])
+        hist = {"iteration": np.arange(len(res["loss"])), "loss": res["loss"]}
+        return ({"W": res["W"], "max_real_eig": res["max_real_eig"], "eig_iterations": res["eig_iterations"]},
+                hist, {"final_loss": float(res["loss"][-1]), "diverged_at": res["diverged_at"],
+                       "max_real_eig_w": float(np.max(res["max_real_eig"]))})
+    if kind == "angles":
+        a = angles(p, c["lr"], c["iterations"])
+        return {}, {"iteration": np.arange(len(a["angle_12"])), **a}, {}
+    if kind == "landscape":
+        rng = np.random.default_rng([c["seed"], 1])
+        out = landscape(p, rng, n_lines=c["lines"])
+        grid = landscape_2d(p, rng, t=np.linspace(-1, 1, c["grid"]))
+        arrays = {k: np.asarray(v) for k, v in out.items()}
+        arrays.update({f"grid_{k}": v for k, v in grid.items()})
+        return arrays, {}, {"t_boundary": out["t_boundary"]}
+    raise ValueError(kind)
+
+
+def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+    """Spec §6: 1-D case, learning curves (5 rates × dW1–dW3), angles, loss landscape."""
+    out = Path(out)
+    n, m, iters = (60, 30, 600) if quick else (200, 100, 3500)
+    base = {"seed": seed, "n": n, "m": m}
+    configs = [{"name": "one_d", "kind": "one_d", "seed": seed, "iterations": 300 if quick else 1000}]
+    configs += [{**base, "name": f"curve_{r}_lr{lr:g}", "kind": "curve", "rule": r, "lr": lr,
+                 "iterations": iters, "eig_every": 100}
+                for r in ("dW1", "dW2", "dW3") for lr in LINEAR_LRS]
+    configs += [{**base, "name": f"angles_lr{lr:g}", "kind": "angles", "lr": lr,
+                 "iterations": iters // 2 if quick else iters} for lr in ANGLE_LRS]
+    configs.append({**base, "name": "landscape", "kind": "landscape", "lines": 3, "grid": 11 if quick else 41})
+    runs = run_sweep(_linear_job, configs, out / "runs", max_workers=workers, show_progress=show_progress)
+    written = []
+    lc = {"rule": [], "lr": [], "iteration": [], "loss": []}
+    summ = {"rule": [], "lr": [], "final_loss": [], "max_real_eig_w": [], "diverged_at": []}
+    for r in ("dW1", "dW2", "dW3"):
+        for lr in LINEAR_LRS:
+            rec = runs[f"curve_{r}_lr{lr:g}"]
+            k = len(rec.history["loss"])
+            lc["rule"] += [r] * k
+            lc["lr"] += [lr] * k
+            lc["iteration"] += rec.history["iteration"]
+            lc["loss"] += rec.history["loss"]
+            for key in ("final_loss", "max_real_eig_w", "diverged_at"):
+                summ[key].append(rec.config[key])
+            summ["rule"].append(r)
+            summ["lr"].append(lr)
+    written.append(write_csv(out / "learning_curves.csv", lc))
+    written.append(write_csv(out / "linear_summary.csv", summ))
+    ang = {"lr": [], "iteration": [], "angle_12": [], "angle_23": []}
+    for lr in ANGLE_LRS:
+        h = runs[f"angles_lr{lr:g}"].history
+        ang["lr"] += [lr] * len(h["iteration"])
+        for key in ("iteration", "angle_12", "angle_23"):
+            ang[key] += h[key]
+    written.append(write_csv(out / "angles.csv", ang))
+    L = runs["landscape"].arrays
+    t = L["t"]
+    written.append(write_csv(out / "landscape.csv", {"t": t, "loss_w": L["loss_w"][0], "loss_a": L["loss_a"][0]}))
+    nl = L["loss_w"].shape[0]
+    written.append(write_csv(out / "landscape_lines.csv", {
+        "line": np.repeat(np.arange(nl), len(t)), "t": np.tile(t, nl), "loss_w": L["loss_w"].ravel(),
+        "loss_a": L["loss_a"].ravel(), "max_real_eig": L["max_real_eig"].ravel(), "det_sign": L["det_sign"].ravel()}))
+    written.append(write_csv(out / "landscape_2d.csv", {
+        "t1": L["grid_t1"].ravel(), "t2": L["grid_t2"].ravel(), "loss_w": L["grid_loss_w"].ravel(),
+        "loss_a": L["grid_loss_a"].ravel()}))
+    od = runs["one_d"]
+    written.append(write_csv(out / "one_d.csv", od.history))
+    written.append(write_csv(out / "one_d_landscape.csv", {"w": od.arrays["w_grid"], "loss": od.arrays["loss_grid"]}))
+    written += _plot_linear(out, lc, ang, L, od)
+    return written
+
+
+def _plot_linear(out, lc, ang, L, od) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    files = []
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    rule, lr, it, loss = (np.asarray(lc[k]) for k in ("rule", "lr", "iteration", "loss"))
+    for ax, r in zip(axes, ("dW1", "dW2", "dW3")):
+        for v in LINEAR_LRS:
+            s = (rule == r) & (lr == v)
+            ax.semilogy(it[s], loss[s], label=f"η={v:g}")
+        ax.set_title(r)
+        ax.set_xlabel("iteration")
+    axes[0].set_ylabel("J")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "learning_curves.png", dpi=120)
+    plt.close(fig)
+    files.append(out / "learning_curves.png")
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
+    alr, ait = np.asarray(ang["lr"]), np.asarray(ang["iteration"])
+    for v in ANGLE_LRS:
+        s = alr == v
+        ax[0].plot(ait[s], np.asarray(ang["angle_12"])[s], label=f"η={v:g}")
+        ax[1].plot(ait[s], np.asarray(ang["angle_23"])[s], label=f"η={v:g}")
+    ax[0].set_title("θ12 (following dW2)")
+    ax[1].set_title("θ23 (following dW3)")
+    ax[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "angles.png", dpi=120)
+    plt.close(fig)
+    files.append(out / "angles.png")
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.4))
+    for k in range(L["loss_w"].shape[0]):
+        ax[0].semilogy(L["t"], L["loss_w"][k])
+        ax[1].semilogy(L["t"], L["loss_a"][k])
+    ax[0].set_title("J(W0 + t W1)")
+    ax[1].set_title("J(A0 + t A1)")
+    ax[2].semilogy(od.arrays["w_grid"], od.arrays["loss_grid"])
+    ax[2].set_title("1-D: J(w)")
+    fig.tight_layout()
+    fig.savefig(out / "landscape.png", dpi=120)
+    plt.close(fig)
+    files.append(out / "landscape.png")
+    return files
+
+
+# ----------------------------------------------------------------------------- digits
+# per-rule rate grids (step scales differ between rules; compare each at its best rate)
+DIGITS_LRS = {
+    "dW1": (0.02, 0.05, 0.1, 0.2, 0.5),
+    "dW3": (0.05, 0.1, 0.2, 0.5, 1.0),
+    "dW4": (0.02, 0.05, 0.1, 0.2, 0.5),
+}
+DIGITS_LRS_QUICK = {"dW1": (0.05, 0.5), "dW3": (0.1, 1.0), "dW4": (0.05, 0.5)}
+TWO_LAYER_LRS = {"dW1": 0.1, "dW3": 0.2, "dW4": 0.1}
+
+
+def _digits_job(c: dict):
+    from ..digits import load_digits_split
+    from ..fixed_point_net import FixedPointNet, TrainConfig, train
+
+    data = load_digits_split(np.random.default_rng(c["seed"]))
+    # identical W, W_x, R and batch order for every rule and rate (seeded; spec §8 quirk 3)
+    net = FixedPointNet.init(np.random.default_rng([c["seed"], 1]), data.n_features, tuple(c["sizes"]), 10)
+    cfg = TrainConfig(rule=c["rule"], lr=c["lr"], epochs=c["epochs"], batch_size=c["batch_size"],
+                      train_readin=c["trained"], train_readout=c["trained"], eval_batch=c["eval_batch"])
+    res = train(net, data, cfg, np.random.default_rng([c["seed"], 2]))
+    arrays = {f"final_{k}": v for k, v in res.net.arrays().items()}
+    arrays.update({f"initial_{k}": v for k, v in res.net0.arrays().items()})
+    eig = np.linalg.eigvals(res.net.Ws[0])
+    arrays["eig_W"] = eig
+    lam = max(float(np.max(np.linalg.eigvals(W).real)) for W in res.net.Ws)
+    h = res.history
+    summary = {"final_test_accuracy": res.final_test_accuracy, "final_test_loss": res.final_test_loss,
+               "max_real_eig_w": lam, "diverged_step": res.diverged_step, "wall_time": res.wall_time,
+               "best_test_accuracy": float(np.max(h["test_accuracy"])) if len(h["test_accuracy"]) else float("nan")}
+    return arrays, h, summary
+
+
+def digits(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+    """Spec §7–9 on scikit-learn digits (needs the ``[digits]`` extra), plus the two-layer extension."""
+    from ..digits import load_digits_split
+
+    load_digits_split(np.random.default_rng(seed))      # fail early with a clear message if sklearn is missing
+    out = Path(out)
+    grids = DIGITS_LRS_QUICK if quick else DIGITS_LRS
+    base = {"seed": seed, "batch_size": 64, "eval_batch": 64 if quick else 128}
+    n = 40 if quick else 100
+    epochs = 2 if quick else 15
+    configs = [{**base, "name": f"{r}_lr{lr:g}", "rule": r, "lr": lr, "sizes": [n], "trained": False,
+                "epochs": epochs} for r, lrs in grids.items() for lr in lrs]
+    two = [{**base, "name": f"two_layer_{r}_lr{lr:g}", "rule": r, "lr": lr, "sizes": [n // 2, n // 2] if quick
+            else [64, 64], "trained": True, "epochs": epochs} for r, lr in TWO_LAYER_LRS.items()]
+    runs = run_sweep(_digits_job, configs + two, out / "runs", max_workers=workers, show_progress=show_progress)
+    written = []
+    for prefix, group in (("", configs), ("two_layer_", two)):
+        summ = {"rule": [], "lr": [], "final_test_accuracy": [], "max_real_eig_w": []}
+        extra = {"rule": [], "lr": [], "diverged_step": [], "best_test_accuracy": [], "wall_time": []}
+        curves = {k: [] for k in ("rule", "lr", "step", "train_loss", "train_accuracy", "test_loss",
+                                  "test_accuracy", "max_real_eig_w")}
+        eig = {"rule": [], "lr": [], "index": [], "real": [], "imag": []}
+        for c in group:
+            rec = runs[c["name"]]
+            for d in (summ, extra):
+                d["rule"].append(c["rule"])
+                d["lr"].append(c["lr"])
+            for k in ("final_test_accuracy", "max_real_eig_w"):
+                summ[k].append(rec.config[k])
+            for k in ("diverged_step", "best_test_accuracy", "wall_time"):
+                extra[k].append(rec.config[k])
+            h = rec.history
+            k = len(h.get("step", []))
+            curves["rule"] += [c["rule"]] * k
+            curves["lr"] += [c["lr"]] * k
+            for key in list(curves)[2:]:
+                curves[key] += h.get(key, [])
+            ev = rec.arrays["eig_W"]
+            eig["rule"] += [c["rule"]] * len(ev)
+            eig["lr"] += [c["lr"]] * len(ev)
+            eig["index"] += list(range(len(ev)))
+            eig["real"] += ev.real.tolist()
+            eig["imag"] += ev.imag.tolist()
+        name = "summary.csv" if not prefix else "two_layer_summary.csv"
+        written.append(write_csv(out / name, summ))
+        written.append(write_csv(out / f"{prefix}runs.csv", extra))
+        written.append(write_csv(out / f"{prefix}curves.csv", curves))
+        if not prefix:
+            written.append(write_csv(out / "eigenvalues.csv", eig))
+        written += _plot_digits(out, prefix, curves)
+    return written
+
+
+def _plot_digits(out, prefix, curves) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    rule, lr = np.asarray(curves["rule"]), np.asarray(curves["lr"])
+    rules = [r for r in ("dW1", "dW3", "dW4") if np.any(rule == r)]
+    fig, axes = plt.subplots(2, len(rules), figsize=(4 * len(rules), 6), squeeze=False)
+    for j, r in enumerate(rules):
+        for v in sorted(set(lr[rule == r].tolist())):
+            s = (rule == r) & (lr == v)
+            axes[0, j].plot(np.asarray(curves["step"])[s], np.asarray(curves["test_accuracy"])[s], label=f"η={v:g}")
+            axes[1, j].plot(np.asarray(curves["step"])[s], np.asarray(curves["max_real_eig_w"])[s])
+        axes[0, j].set_title(r)
+        axes[0, j].legend(fontsize=7)
+        axes[1, j].axhline(1.0, color="k", lw=0.5)
+        axes[1, j].set_xlabel("step")
+    axes[0, 0].set_ylabel("test accuracy")
+    axes[1, 0].set_ylabel("max Re λ(W)")
+    fig.tight_layout()
+    path = out / f"{prefix}digits.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return [path]

@@ -1,0 +1,61 @@
+"""The check table (`rnn-theory check`): rows, verdicts, exit status, JSON."""
+import json
+
+import numpy as np
+import pytest
+
+from numerics import checks
+from numerics.cli import main
+
+
+def test_gradient_check_rows_pass_and_state_tolerances():
+    rows = checks.check_gradients(checks.Settings(quick=True))
+    assert len(rows) == 4 and all(r.passed for r in rows)
+    for r in rows:
+        assert np.isfinite(r.tolerance) and r.tolerance > 0 and r.note
+
+
+def test_report_verdicts_and_table():
+    ok = checks._row("demo", "ok row", 1.0, 1.01, stat=0.02)
+    bad = checks._row("demo", "bad row", 1.0, 1.5, stat=0.02, sys_=0.1)
+    info = checks._row("demo", "info row", 1.0, 3.0, stat=0.02, info=True)
+    rep = checks.CheckReport([ok, info], {"demo": 0.1}, quick=True)
+    assert rep.passed and rep.n_failed == 0
+    rep.rows.append(bad)
+    assert not rep.passed and rep.n_failed == 1
+    text = rep.table()
+    assert "PASS" in text and "FAIL" in text and "info" in text and "1 failed" in text
+    data = json.loads(rep.to_json())
+    assert data["passed"] is False and len(data["rows"]) == 3
+    assert data["rows"][2]["tolerance"] == pytest.approx(0.12)
+
+
+def test_cli_exit_status_and_json(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "rows.json"
+    assert main(["check", "--only", "gradient", "--json", str(out), "--no-progress"]) == 0
+    data = json.loads(out.read_text())
+    assert data["passed"] and {r["check"] for r in data["rows"]} == {"R1 gradient"}
+    assert "R1 gradient" in capsys.readouterr().out
+
+    def failing(settings):
+        return [checks._row("injected", "wrong closed form", 1.0, 2.0, stat=0.1)]
+
+    def raising(settings):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(checks.CHECKS, "failing", failing)
+    monkeypatch.setitem(checks.CHECKS, "raising", raising)
+    assert main(["check", "--only", "failing", "--no-progress"]) == 1
+    assert main(["check", "--only", "raising", "--no-progress"]) == 1
+    assert "RuntimeError: boom" in capsys.readouterr().out
+    assert main(["check", "--only", "nonsense", "--no-progress"]) == 2
+
+
+@pytest.mark.slow
+def test_quick_check_table_passes():
+    rep = checks.run_checks(quick=True, show_progress=False)
+    assert rep.passed, rep.table()
+    names = {r.check for r in rep.rows}
+    for want in ("R1 gradient", "R3 moment rule", "R6 early curves", "R5 scaling with g (zhat=0.5)",
+                 "R8 exact g=0 (zhat=2)", "collapse vs tau~"):
+        assert want in names

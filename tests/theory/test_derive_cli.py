@@ -1,0 +1,71 @@
+"""`rnn-theory derive`: prints every result with its checks, LaTeX mode, exit codes, docs."""
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from numerics import cli
+from theory import registry
+from theory.derivation import Check, Derivation
+
+MY_MODULES = ["theory.linear", "theory.random_matrix", "theory.exact_g0"]
+DOC = Path(__file__).resolve().parents[2] / "docs" / "derivations.md"
+
+
+def test_derive_prints_all_and_passes(capsys):
+    rc = cli.main(["derive"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    for _, d in registry.all_derivations(MY_MODULES):
+        assert f"[{d.key}]" in out
+    for item in ("R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8"):
+        assert f"[{item}." in out
+    assert "0 failed" in out and "✗" not in out
+
+
+def test_derive_latex_and_only(capsys):
+    rc = cli.main(["derive", "--latex", "--only", "R6"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "$$" in out and r"\tilde{\tau}" in out and "[R5." not in out
+
+
+def test_derive_fails_on_a_failing_check(monkeypatch, capsys):
+    bad = [("theory.fake", Derivation("X.bad", "a deliberately wrong statement", 0, [Check("1 == 2", False)]))]
+    monkeypatch.setattr(registry, "all_derivations", lambda modules=None: bad)
+    rc = cli.main(["derive"])
+    out = capsys.readouterr().out
+    assert rc == 1 and "FAILED" in out and "✗ 1 == 2" in out
+
+
+def test_registry_skips_only_missing_modules(monkeypatch):
+    mods = registry.available_modules(["theory.random_matrix", "theory.no_such_module_xyz"])
+    assert [m.__name__ for m in mods] == ["theory.random_matrix"]
+    # a module that exists but fails to import something else must not be hidden
+    broken = types.ModuleType("theory_broken_finder")
+
+    class Finder:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name == "theory.broken_for_test":
+                raise ModuleNotFoundError("No module named 'missing_dep'", name="missing_dep")
+            return None
+
+    monkeypatch.setattr(sys, "meta_path", [Finder()] + sys.meta_path)
+    with pytest.raises(ModuleNotFoundError):
+        registry.available_modules(["theory.broken_for_test"])
+    del broken
+
+
+def test_every_derivation_key_is_documented():
+    text = DOC.read_text(encoding="utf-8")
+    missing = [d.key for _, d in registry.all_derivations(MY_MODULES) if f"`{d.key}`" not in text]
+    assert not missing, f"docs/derivations.md lacks {missing}; regenerate its appendix with rnn-theory derive --latex"
+
+
+def test_documented_latex_is_current():
+    """The appendix of docs/derivations.md is the output of `rnn-theory derive --latex`."""
+    text = DOC.read_text(encoding="utf-8")
+    stale = [d.key for _, d in registry.all_derivations(MY_MODULES) if d.latex() not in text]
+    assert not stale, f"stale LaTeX for {stale}; regenerate with python -m theory.registry --update docs/derivations.md"
