@@ -314,13 +314,14 @@ def pr_over_time(net: RateRNN, points, t_max: int = 15) -> np.ndarray:
 
 
 def holdout_accuracy(net: RateRNN, batch, t_max: int = 10, *, n_train_clusters: int = 49,
-                     n_clusters: int = 60, C: float = 1.0, max_iter: int = 100):
+                     n_clusters: int = 60, C: float = 1.0, max_iter: int = 100, rng=None):
     """Logistic-regression separability and held-out-cluster accuracy per layer.
 
     Trains :func:`numerics.logistic.fit_logistic` (C = 1) on the samples of clusters
     ``0 … n_train_clusters-1`` and tests on the others, at each ``t = 0 … t_max``
-    (``t = 0``: the inputs).  Returns ``(train_accuracy, test_accuracy)`` arrays."""
-    tr, te = holdout_split(batch.cluster, n_train_clusters, n_clusters=n_clusters)
+    (``t = 0``: the inputs); with ``rng``, a random set of training clusters instead
+    (the authors' intended random split).  Returns ``(train_accuracy, test_accuracy)``."""
+    tr, te = holdout_split(batch.cluster, n_train_clusters, n_clusters=n_clusters, rng=rng)
     H = states(net, batch.points, t_max)
     tr_acc, te_acc = np.empty(t_max + 1), np.empty(t_max + 1)
     for t in range(t_max + 1):

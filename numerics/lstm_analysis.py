@@ -24,7 +24,7 @@ Cost: one thin SVD per weight, :math:`O(4N \cdot N^2)`, then one evaluation pass
 >>> bool(np.allclose(truncate(dW, 1), dW)), float(np.abs(truncate(W0, 0)).max())
 (True, 0.0)
 >>> rank_grid(64)
-[0, 1, 2, 3, 4, 5, 6, 8, 11, 16, 23, 32, 45, 64]
+[0, 1, 2, 3, 4, 5, 6, 8, 12, 17, 24, 34, 48, 64]
 """
 from __future__ import annotations
 

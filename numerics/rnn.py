@@ -13,9 +13,10 @@ Model (forward Euler of :math:`\dot x = -x + W\phi(x) + W_{\rm in}u + b`, time c
 * ``m_t`` is an inverted-dropout mask (Bernoulli(1-p) entries) and :math:`\xi, \xi'`
   are standard Gaussian; all three are off by default, and then :math:`r_t=\phi(x_t)`.
 * **Readout timing**: output index ``t`` reads the state *after* the update that
-  consumed input ``u_t`` (Schuessler et al. 2020 read :math:`z_t = W_{\rm out}^{\rm paper\,T}
-  \tanh(x_{t+1})`).  With ``dt = 1`` the map is :math:`x_{t+1} = W r_t + W_{\rm in}u_t + b`,
-  i.e. :math:`h_{t+1} = \phi(W h_t + W_{\rm in} u_t + b)` for :math:`h = \phi(x)`
+  consumed input ``u_t``, as in Schuessler et al. (2020), whose readout is
+  :math:`W_o^\top\tanh(x_{t+1})` with :math:`W_o^\top` = ``W_out``.
+* With ``dt = 1`` the map is :math:`x_{t+1} = W r_t + W_{\rm in}u_t + b`, i.e.
+  :math:`h_{t+1} = \phi(W h_t + W_{\rm in} u_t + b)` for :math:`h = \phi(x)`
   (the discrete RNN of Farrell et al. 2022).
 * Weights in math orientation: ``W`` (N×N) acts as ``W @ r``, ``W_in`` is N×n_in and
   ``W_out`` is n_out×N (the paper's :math:`W_o^\top`).  Trials are ``(batch, time, features)``.

@@ -24,6 +24,8 @@ def add_arguments(p):
     p.add_argument("--snapshots", type=int, default=200, help="steps at which the SVD of dW is stored")
     p.add_argument("--n-eval", type=int, default=512, help="evaluation trials for the analyses")
     p.add_argument("--float32", action="store_true", help="train in float32 (default float64)")
+    p.add_argument("--trainable", default="W_in,W,W_out",
+                   help="comma-separated trained weights (default W_in,W,W_out; e.g. W)")
     p.add_argument("--no-analysis", action="store_true", help="skip truncation/shuffle analyses")
     p.add_argument("--force", action="store_true", help="recompute even if the run folder is complete")
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
@@ -42,7 +44,8 @@ def run(args) -> int:
         raise DomainError(f"--lr must be > 0, got {args.lr}")
     config = make_config(args.task, args.g, args.seed, n=args.n, steps=args.steps, batch_size=args.batch_size,
                          lr=args.lr, n_snapshots=args.snapshots, n_eval=args.n_eval,
-                         dtype="float32" if args.float32 else "float64", analyze=not args.no_analysis)
+                         dtype="float32" if args.float32 else "float64", analyze=not args.no_analysis,
+                         trainable=[t.strip() for t in args.trainable.split(",") if t.strip()])
     if run_complete(args.out) and not args.force:
         print(f"{args.out} is already a complete run; not recomputed (use --force)")
     else:

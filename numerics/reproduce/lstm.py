@@ -38,14 +38,16 @@ class LSTMExperiment:
     """Hyper-parameters of one LSTM low-rank experiment (validated at construction)."""
 
     name: str
-    hidden: int = 48
+    hidden: int = 64
     dim: int = 32
-    n_train: int = 4000
+    n_train: int = 5000
     n_test: int = 1000
-    steps: int = 1500
+    steps: int = 1600
     batch_size: int = 64
     lr: float = 1e-3
     dropout: float = 0.0
+    gain: float = 2.0
+    dtype: str = "float32"
     seed: int = 0
 
     def __post_init__(self):
@@ -57,6 +59,10 @@ class LSTMExperiment:
             raise DomainError(f"lr must be > 0, got {self.lr!r}")
         if not 0 <= self.dropout < 1:
             raise DomainError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not (np.isfinite(self.gain) and self.gain > 0):
+            raise DomainError(f"gain must be > 0, got {self.gain!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise DomainError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if self.batch_size > self.n_train:
             raise DomainError("batch_size cannot exceed n_train")
 
@@ -80,7 +86,7 @@ def train_run(cfg: dict):
 
     task = _task(cfg)
     rng = np.random.default_rng([cfg["seed"], 11])
-    params = init_lstm(cfg["dim"], cfg["hidden"], rng)
+    params = init_lstm(cfg["dim"], cfg["hidden"], rng, gain=cfg["gain"], dtype=np.dtype(cfg["dtype"]))
     res = train_lstm(params, task.embedding, task.train, steps=cfg["steps"], batch_size=cfg["batch_size"],
                      lr=cfg["lr"], rng=rng, dropout=cfg["dropout"])
     bow = fit_bow(task.train, len(task.vocab))

@@ -57,16 +57,20 @@ def run_rng_seed(seed: int, task: str, g: float, n: int) -> list:
 
 def make_config(task: str, g: float, seed: int, *, n: int = 256, steps: int | None = None,
                 batch_size: int = 32, lr: float | None = None, n_snapshots: int = 200,
-                n_eval: int = 512, dtype: str = "float64", analyze: bool = True) -> dict:
+                n_eval: int = 512, dtype: str = "float64", analyze: bool = True,
+                trainable=("W_in", "W", "W_out")) -> dict:
     """A JSON-able run configuration with a unique ``name`` (the run folder)."""
     if task not in TASK_ID:
         raise RNNTheoryError(f"unknown task {task!r}; Schuessler runs support {sorted(TASK_ID)}")
     steps = TASK_STEPS[task] if steps is None else int(steps)
     lr = 0.05 / n if lr is None else float(lr)
+    trainable = list(trainable)
     name = f"{task}-N{n}-g{g:.2f}-seed{seed}-steps{steps}-b{batch_size}-lr{lr:.3g}-{dtype}"
+    if sorted(trainable) != ["W", "W_in", "W_out"]:
+        name += "-train_" + "_".join(trainable)
     return {"name": name, "task": task, "g": float(g), "seed": int(seed), "n": int(n), "steps": steps,
             "batch_size": int(batch_size), "lr": lr, "n_snapshots": int(n_snapshots), "n_eval": int(n_eval),
-            "dtype": dtype, "analyze": bool(analyze), "optimizer": "adam",
+            "dtype": dtype, "analyze": bool(analyze), "optimizer": "adam", "trainable": trainable,
             "rng_entropy": run_rng_seed(seed, task, g, n)}
 
 
@@ -85,7 +89,8 @@ def run_config(config: dict):
     rng = np.random.default_rng(config["rng_entropy"])
     net0 = RateRNN.init(config["n"], n_in, n_out, config["g"], rng, dtype=np.dtype(config["dtype"]))
     res = train(net0, task, config["steps"], config["batch_size"], config["lr"], rng,
-                optimizer=config.get("optimizer", "adam"), n_snapshots=config["n_snapshots"])
+                optimizer=config.get("optimizer", "adam"), n_snapshots=config["n_snapshots"],
+                trainable=tuple(config.get("trainable", ("W_in", "W", "W_out"))))
     net = res.net
     arrays = {"W0": net0.W, "W": net.W, "W_in0": net0.W_in, "W_in": net.W_in, "W_out0": net0.W_out,
               "W_out": net.W_out, "snapshot_steps": res.snapshot_steps, "snapshot_sv": res.snapshot_sv}

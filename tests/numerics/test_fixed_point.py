@@ -37,7 +37,7 @@ def _problem(seed, n=12, b=5, nx=7, c=4, rho=0.5, scale=1.0):
 
 
 # ----------------------------------------------------------------------------- solver
-@pytest.mark.parametrize("method,ls", [("newton", "lu"), ("newton", "gmres"), ("anderson", "auto"),
+@pytest.mark.parametrize("method,ls", [("auto", "auto"), ("newton", "lu"), ("newton", "gmres"), ("anderson", "auto"),
                                        ("damped", "auto")])
 def test_solvers_agree_and_meet_tolerance(method, ls):
     W, Wx, R, x, y = _problem(0, n=40, b=9)
@@ -52,9 +52,15 @@ def test_solvers_agree_and_meet_tolerance(method, ls):
 def test_newton_converges_quadratically_with_strong_coupling():
     # rho = 1.5: the damped map need not contract, Newton still converges
     W, Wx, R, x, y = _problem(3, n=30, b=6, rho=1.5, scale=2.0)
-    fp = fixed_point(W, Wx, x, tol=1e-12)
+    fp = fixed_point(W, Wx, x, tol=1e-12, method="newton")
     assert fp.iterations <= 20
     assert np.abs(fp.r - np.tanh(fp.r @ W.T + x @ Wx.T)).max() <= 1e-12
+    # the default predictor stalls here and hands over to Newton; same answer
+    auto = fixed_point(W, Wx, x, tol=1e-12)
+    assert "newton" in auto.method and np.abs(auto.r - fp.r).max() < 1e-10
+    # contractive case (rho = 0.5): the Picard predictor alone suffices
+    W2, Wx2, _, x2, _ = _problem(3, n=30, b=6)
+    assert fixed_point(W2, Wx2, x2, tol=1e-12).method == "picard"
 
 
 def test_euler_faithful_mode_is_labelled_and_inaccurate():

@@ -61,3 +61,19 @@ def test_curves_and_reproduction_outputs(tmp_path, monkeypatch):
 def test_full_mode_checks_pass(name):
     rep = checks.run_checks(quick=False, only=[name], workers=2, show_progress=False)
     assert rep.passed, rep.table()
+
+
+def test_curves_command(tmp_path):
+    from numerics.cli import main
+
+    assert main(["curves", "--out", str(tmp_path / "th"), "--samples", "0", "--g", "0", "0.5", "--zhat", "1"]) == 0
+    th = read_csv(tmp_path / "th" / "theory_curves.csv")
+    assert set(th["source"]) == {"first_order", "third_order", "exact_g0"}
+    # first-order loss is exactly L0 exp(-2 tau~)
+    sel = [i for i, s in enumerate(th["source"]) if s == "first_order"]
+    tt = np.array([th["tau_tilde"][i] for i in sel])
+    assert np.allclose([th["loss"][i] for i in sel], 0.5 * np.exp(-2 * tt))
+    assert main(["curves", "--out", str(tmp_path / "sim"), "--n", "16", "--samples", "1", "--steps", "10",
+                 "--g", "0.3", "--zhat", "1", "--workers", "1", "--no-progress"]) == 0
+    assert "simulation" in set(read_csv(tmp_path / "sim" / "loss.csv")["source"])
+    assert main(["curves", "--out", str(tmp_path / "bad"), "--samples", "-1"]) == 2

@@ -46,11 +46,12 @@ def _setup(seed, N, layers, p_drop, scale=2.0, B=3, T=5, n_in=3):
     return params, x, lengths, y, masks
 
 
-@settings(max_examples=8)
-@given(seed=st.integers(0, 10**6), N=st.integers(1, 4), layers=st.integers(1, 3),
+@settings(max_examples=6)
+@given(seed=st.integers(0, 10**6), N=st.integers(1, 4), layers=st.integers(1, 2),
        p_drop=st.sampled_from([0.0, 0.3]))
 @example(seed=0, N=3, layers=2, p_drop=0.5)  # the paper's architecture, with dropout
 @example(seed=1, N=1, layers=1, p_drop=0.0)
+@example(seed=2, N=2, layers=3, p_drop=0.3)
 def test_bptt_matches_finite_differences_for_every_parameter(seed, N, layers, p_drop):
     params, x, lengths, y, masks = _setup(seed, N, layers, p_drop)
     loss, grads, _ = loss_and_grads(params, x, lengths, y, masks=masks)
@@ -193,3 +194,53 @@ def test_training_learns_a_memory_task_and_is_reproducible():
         np.testing.assert_array_equal(a.params0[k], init_lstm(4, 8, np.random.default_rng(1))[k])
     assert np.mean(a.loss[-20:]) < 0.5 * np.mean(a.loss[:5])
     assert a.eval_accuracy[-1] > 0.9 and accuracy(a.params, E, test) == a.eval_accuracy[-1]
+
+
+# ----------------------------------------------------------------------------- analysis
+
+from numerics.lstm_analysis import rank_grid, singular_values, truncate, truncation_curves  # noqa: E402
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10**6), rows=st.integers(1, 12), cols=st.integers(1, 6))
+def test_truncate_is_eckart_young(seed, rows, cols):
+    M = np.random.default_rng(seed).normal(size=(rows, cols))
+    s = np.linalg.svd(M, compute_uv=False)
+    for R in range(min(rows, cols) + 1):
+        T = truncate(M, R)
+        assert np.linalg.matrix_rank(T, tol=1e-9) == min(R, np.sum(s > 1e-9))
+        # Frobenius error of the best rank-R approximation = norm of the dropped singular values
+        assert abs(np.linalg.norm(M - T) - np.sqrt(np.sum(s[R:] ** 2))) < 1e-10 * max(1, s[0])
+
+
+def test_rank_grid_and_errors():
+    assert rank_grid(4) == [0, 1, 2, 3, 4]
+    g = rank_grid(256)
+    assert g[0] == 0 and g[-1] == 256 and g == sorted(set(g))
+    with pytest.raises(DomainError):
+        truncate(np.eye(3), 4)
+    with pytest.raises(DomainError):
+        rank_grid(-1)
+
+
+def test_truncation_curves_limits():
+    rng = np.random.default_rng(0)
+    E = rng.normal(size=(6, 4)) / 2
+    E[0] = 0
+    data = _toy_memory_task(rng, 60)
+    p0 = init_lstm(4, 5, rng)
+    p = {k: v + 0.3 * rng.normal(size=v.shape) for k, v in p0.items()}
+    rows = truncation_curves(p, p0, E, data, ranks=[0, 2, 5])
+    acc_full = accuracy(p, E, data)
+    for w, m, r, a in zip(*rows.values()):
+        if r == 5:  # full rank: the trained network in both modes
+            assert a == acc_full
+        if r == 0 and m == "dW" and w != "all":
+            q = dict(p)
+            q[w] = p0[w]
+            assert a == accuracy(q, E, data)
+    assert set(rows["weight"]) == {"W_hh1", "W_ih2", "W_hh2", "all"} and set(rows["mode"]) == {"dW", "W"}
+    sv = singular_values(p, p0)
+    np.testing.assert_allclose(sv["W_hh2"]["dW"], np.linalg.svd(p["W_hh2"] - p0["W_hh2"], compute_uv=False))
+    with pytest.raises(DomainError, match="not a parameter"):
+        singular_values(p, p0, weights=("W_hh9",))

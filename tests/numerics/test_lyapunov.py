@@ -51,8 +51,9 @@ def test_largest_exponent_matches_two_trajectory_divergence(seed):
     lam_qr = qr_lyapunov_batch(W, None, h0[None], 1, max_steps=T, step_tol=0)[0][0, 0] * math.log(2)
     lam_2t = divergence_exponent(W, h0=h0, n_steps=T, rng=rng)
     assert lam_qr > 0.05  # chaotic
-    # same trajectory, different tangent vector: they differ by an O(1/T) transient
-    assert abs(lam_qr - lam_2t) < 10.0 / T
+    # same trajectory, different initial tangent vector: they differ by an O(1/T) transient
+    # (measured 1.4e-4 and 2.1e-4 nats at T = 3000 for seeds 1, 0)
+    assert abs(lam_qr - lam_2t) < 2.0 / T
 
 
 @settings(max_examples=10)

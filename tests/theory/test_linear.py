@@ -286,11 +286,15 @@ def test_third_order_vs_finite_n_flow():
 
 @pytest.mark.slow
 def test_third_order_vs_large_n_flow_s2():
-    """Spec check R6 at N = 2000: s1 within a few %, s2 within ~15 % at tt = 0.2."""
-    (z, s1, s2), (zt, s1t, s2t) = _flow_vs_third_order(2000, 0.6, 2.0, 0.2, 8, seed=4)
+    """Spec check R6 at N = 2000, g = 0.6, zhat = 1, tt = 0.2: z - z0 and s1 within 3 %;
+    s2 within 15 % of the fifth-order series (the leading ``zhat^3 tt^3/12`` alone is ~20 %
+    high at tt = 0.2 from its O(tt) relative correction, see series_solution)."""
+    (z, s1, s2), (zt, s1t, _) = _flow_vs_third_order(2000, 0.6, 1.0, 0.2, 8, seed=4)
+    b = 1 / (1 - 0.36)
+    s2_5 = L.series_curves(0.6, 1.0, [0.2 / b**2], order=5)["s2"][0]
     assert abs(z / zt - 1) < 0.03
     assert abs(s1 / s1t - 1) < 0.03
-    assert abs(s2 / s2t - 1) < 0.15
+    assert abs(s2 / s2_5 - 1) < 0.15, (s2, s2_5)
 
 
 # ----------------------------------------------------------------------------- R7 shuffle

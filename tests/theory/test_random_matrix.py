@@ -92,8 +92,9 @@ def test_moment_rules_vs_finite_n_traces(gv):
 
 @pytest.mark.slow
 def test_moment_rules_vs_traces_n2000():
-    """Spec check R3 at N = 2000 and g in {0.3, 0.6, 0.8}; the bias must shrink ~ 1/N."""
-    for gv, tol in [(0.3, 0.015), (0.6, 0.015), (0.8, 0.06)]:
+    """Spec check R3 at N = 2000 and g in {0.3, 0.6, 0.8} (spec: ~1-2 %); at g = 0.8 the
+    positive finite-N bias dominates (measured 4.8 % for phi(BB^TBB^T)) and must shrink ~ 1/N."""
+    for gv, tol in [(0.3, 0.02), (0.6, 0.02), (0.8, 0.06)]:
         dev = {}
         for n in (1000, 2000):
             B, _ = _B(n, gv, seed=11)

@@ -1,0 +1,90 @@
+"""Speed targets for fixed-point learning (issue 5).  Run: ``python benchmarks/fixed_point.py``.
+
+1. Per-step update direction at N = 300, batch 512 (MNIST-like inputs, solved fixed
+   points): dW1 (one N×N solve per sample, O(BN³)) vs dW3 (matrix–vector products,
+   O(BN²)).  Target: dW3 ≥ 5× faster.  Also the whole step including the fixed-point solve.
+2. Fixed-point solver: Newton (matrix-free GMRES Newton systems) vs the authors' 500 Euler
+   steps (dt/τ = 0.01) at equal or better accuracy.  Target: ≥ 10× faster.
+
+Times are the minimum over repeats (``--repeats``); ratios are measured in one run.
+Set OMP_NUM_THREADS=1 for single-core numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from numerics.fixed_point import euler_fixed_point, output_error, solve_fixed_point, update_direction
+
+
+def best(fn, repeats):
+    t = []
+    out = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        t.append(time.perf_counter() - t0)
+    return min(t), out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(0)
+    N, B, Nx = args.n, args.batch, 784
+    W = 0.5 * rng.standard_normal((N, N)) / np.sqrt(N)
+    Wx = rng.standard_normal((N, Nx)) / np.sqrt(Nx)
+    R = rng.standard_normal((10, N)) / np.sqrt(N)
+    x = rng.random((B, Nx))
+    y = rng.integers(0, 10, B)
+    h = x @ Wx.T
+    print(f"fixed-point benchmark: N = {N}, batch = {B}, N_x = {Nx}, rho = 0.5")
+
+    # ---- 2. solver: Newton vs 500 Euler steps
+    exact = solve_fixed_point(W, h, tol=1e-13, linear_solver="lu").r
+    rel = lambda r: float(np.linalg.norm(r - exact) / np.linalg.norm(exact))  # noqa: E731
+    t_eu, r_eu = best(lambda: euler_fixed_point(W, h, 500, 0.01), args.repeats)
+    print(f"\n[solver] Euler 500 steps (faithful mode):   {t_eu * 1e3:9.1f} ms   rel. error {rel(r_eu):.2e}")
+    rows = []
+    for label, kw in (("Newton-GMRES tol 1e-10", dict(tol=1e-10, linear_solver="gmres")),
+                      ("Newton-GMRES tol 1e-6", dict(tol=1e-6, linear_solver="gmres")),
+                      ("Anderson tol 1e-10", dict(method="anderson", tol=1e-10)),
+                      ("Newton-LU tol 1e-10", dict(tol=1e-10, linear_solver="lu"))):
+        t, fp = best(lambda kw=kw: solve_fixed_point(W, h, **kw), args.repeats)
+        e = rel(fp.r)
+        rows.append((label, t, e))
+        print(f"[solver] {label:24s}           {t * 1e3:9.1f} ms   rel. error {e:.2e}   "
+              f"speed-up vs Euler {t_eu / t:6.1f}x   ({'more' if e <= rel(r_eu) else 'LESS'} accurate)")
+    t_newton = rows[0][1]
+    ok_solver = t_eu / t_newton >= 10
+    print(f"[solver] target: Newton >= 10x faster than 500 Euler steps at equal or better accuracy: "
+          f"{t_eu / t_newton:.1f}x at tol 1e-10, {t_eu / rows[1][1]:.1f}x at tol 1e-6 "
+          f"-> {'PASS' if ok_solver else 'MISS'} (tol 1e-10)")
+
+    # ---- 1. update direction: dW1 vs dW3
+    r = exact
+    _, delta = output_error(R, r, y)
+    t1, d1 = best(lambda: update_direction("dW1", W, r, delta), args.repeats)
+    t3, d3 = best(lambda: update_direction("dW3", W, r, delta), args.repeats)
+    t4, _ = best(lambda: update_direction("dW4", W, r, delta), args.repeats)
+    print(f"\n[rules] dW1 direction (O(BN^3)): {t1 * 1e3:9.1f} ms")
+    print(f"[rules] dW3 direction (O(BN^2)): {t3 * 1e3:9.1f} ms   dW1/dW3 = {t1 / t3:6.1f}x  "
+          f"(target >= 5x: {'PASS' if t1 / t3 >= 5 else 'MISS'})")
+    print(f"[rules] dW4 direction (O(BN^2)): {t4 * 1e3:9.1f} ms   dW1/dW4 = {t1 / t4:6.1f}x")
+    step = lambda rule: (lambda: update_direction(rule, W, solve_fixed_point(W, h, tol=1e-10).r,  # noqa: E731
+                                                  output_error(R, solve_fixed_point(W, h, tol=1e-10).r, y)[1]))
+    ts1, _ = best(step("dW1"), 1)
+    ts3, _ = best(step("dW3"), 1)
+    print(f"[rules] whole step incl. fixed point (solved twice here): dW1 {ts1 * 1e3:.0f} ms, "
+          f"dW3 {ts3 * 1e3:.0f} ms, ratio {ts1 / ts3:.1f}x")
+    print(f"[rules] <dW1, dW3>_F > 0: {float(np.sum(d1 * d3)) > 0}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
