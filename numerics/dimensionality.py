@@ -436,7 +436,8 @@ class FarrellRun:
     """Result of :func:`train_farrell`.
 
     ``net0``/``net``: initial and final networks; ``task``; ``history``: dict of per-epoch
-    lists (``epoch`` 0…E, ``lr``, ``train_loss``, ``val_loss``, ``accuracy``, ``pr_T``
+    lists (``epoch`` 0…E, ``lr`` (the rate set by the schedule at the end of that epoch, used
+    in the next), ``train_loss``, ``val_loss``, ``accuracy``, ``pr_T``
     = PR of :math:`h_T` on the analysis set; epoch 0 = before training, losses NaN there);
     ``checkpoints``: {epoch: RateRNN} for the requested epochs; ``lyapunov``:
     {epoch: LyapunovResult}; ``analysis_set``: the balanced analysis batch.

@@ -625,7 +625,7 @@ def _det_sign(lu) -> float:
 
 def train_fixed_point(W0, m, w, zhat, lr, steps, *, lr0=None, g=float("nan"),
                       method: str = "sherman_morrison", refresh_every: int | None = 500,
-                      flush_every: int = 16, n_sv: int = 6, sv_every: int = 1, record_eig: bool = False,
+                      flush_every: int = 32, n_sv: int = 6, sv_every: int = 1, record_eig: bool = False,
                       check_stability: bool = True, on_divergence: str = "raise",
                       task: EulerTask = DEFAULT_TASK) -> LinearTrainingResult:
     r"""Full-batch GD on W (only), :math:`W \leftarrow W + \eta\varepsilon u_W v_W^\top`.
@@ -640,8 +640,11 @@ def train_fixed_point(W0, m, w, zhat, lr, steps, *, lr0=None, g=float("nan"),
         ``"sherman_morrison"`` (default): keep :math:`B_W` explicit and update it with
         the Sherman–Morrison formula
         :math:`(M - c\,uv^\top)^{-1} = B + \frac{c}{1 - c\,v^\top B u} (Bu)(v^\top B)`.
-        The rank-one corrections are buffered and applied ``flush_every`` at a time with
-        one GEMM, so a step costs two matrix–vector products: :math:`O(N^2)`.
+        :math:`B^\top` is stored (it comes C-ordered out of LAPACK's ``getri``), the products
+        :math:`Bu` and :math:`v^\top B` are formed in one blocked pass over it, the new
+        :math:`u, v` follow from the same formula without a solve, and the rank-one
+        corrections are buffered and applied ``flush_every`` at a time with one GEMM: a
+        step costs about one pass over an :math:`N\times N` array, :math:`O(N^2)`.
         ``"solve"``: a fresh LU factorisation of :math:`I - W` per step, :math:`O(N^3)`
         (the reference).  ``"bptt"``: gradients and readout from the Euler trajectory,
         :math:`O(TN^2)` per step (the model as the paper trains it; equal to the fixed
@@ -805,7 +808,8 @@ def train_fixed_point(W0, m, w, zhat, lr, steps, *, lr0=None, g=float("nan"),
             Y[:, npend] = vB
             npend += 1
             if npend == flush_every:
-                BT += Y @ X.T  # B += X Y^T
+                # B += X Y^T in place (BLAS dgemm on the Fortran-ordered view B = BT.T)
+                sla.blas.dgemm(1.0, X, Y, beta=1.0, c=BT.T, trans_b=True, overwrite_c=True)
                 npend = 0
             if refresh_every is not None and (k + 1) % refresh_every == 0:
                 Wk = W0 + current_dense_dW(k + 1)

@@ -41,6 +41,8 @@ def _prep(z, target, mask, *, channel_mask: bool):
     m = np.asarray(mask, dtype=dtype)
     if m.ndim == 2:
         m = m[:, :, None]
+    if not channel_mask and m.shape == z.shape and m.shape[2] > 1 and np.all(m == m[:, :, :1]):
+        m = m[:, :, :1]  # a per-channel mask that is the same on every channel (e.g. Trials.mask)
     ok = m.ndim == 3 and m.shape[:2] == z.shape[:2] and m.shape[2] in ((1, z.shape[2]) if channel_mask else (1,))
     if not ok:
         want = "(B, T, n_out), (B, T, 1) or (B, T)" if channel_mask else "(B, T) or (B, T, 1)"
@@ -99,8 +101,8 @@ def cross_entropy(z, target, mask):
                   {\sum_{b,t} m_{bt}},\qquad
         \frac{\partial L}{\partial z_{btk}} = \frac{m_{bt}\,(p_{btk}\sum_j y_{btj} - y_{btk})}{\sum m},
 
-    with ``target`` one-hot or class probabilities (B, T, C) and ``mask`` (B, T) or
-    (B, T, 1).  Computed with the log-sum-exp shift, so large logits do not overflow.
+    with ``target`` one-hot or class probabilities (B, T, C) and ``mask`` (B, T),
+    (B, T, 1), or (B, T, C) if identical on every channel (as in :class:`numerics.tasks.Trials`).  Computed with the log-sum-exp shift, so large logits do not overflow.
 
     >>> import numpy as np
     >>> L, dz = cross_entropy(np.zeros((1, 1, 4)), np.eye(4)[None, :1], np.ones((1, 1)))

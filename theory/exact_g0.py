@@ -330,7 +330,9 @@ def final_state(zhat_value, dps: int = 30, *, as_mpf: bool = False, tau_c: bool 
     by mpmath quadrature of :math:`\tau(b) = \int_0^{b} db'/\dot b(b')` up to
     :math:`z(b_c) = \hat z(1-\sqrt{0.05})`.
 
-    Returns floats (default) or mpmath ``mpf`` (``as_mpf=True``).
+    Returns floats (default) or mpmath ``mpf`` rounded to ``dps`` digits (``as_mpf=True``;
+    computed with 10 guard digits).  ``zhat`` may be a string (e.g. ``"0.1"``) to be read at
+    full precision.
 
     >>> fs = final_state(1.0)
     >>> round(fs["b"], 10), round(fs["top_eig"], 6), round(fs["tau_c"], 6)
@@ -341,7 +343,7 @@ def final_state(zhat_value, dps: int = 30, *, as_mpf: bool = False, tau_c: bool 
     zf = _check_zhat(zhat_value)
     fns = _numeric()
     with mpmath.workdps(int(dps) + 10):
-        za = abs(mpmath.mpf(zhat_value) if not isinstance(zhat_value, str) else mpmath.mpf(zhat_value))
+        za = abs(mpmath.mpf(zhat_value))  # strings such as "0.1" are read at full precision
         sign = 1 if zf >= 0 else -1
         D, zb = fns["mp_D"], fns["mp_z"]
         if za == 0:
@@ -362,9 +364,10 @@ def final_state(zhat_value, dps: int = 30, *, as_mpf: bool = False, tau_c: bool 
             res["tau_c"] = mpmath.quad(lambda x: 1 / rhs(x, za), [0, bc])
         elif tau_c:
             res["tau_c"] = mpmath.mpf(0)
-        if as_mpf:
-            return {k: +v for k, v in res.items()}  # unary plus rounds to the caller's context
-        return {k: float(v) for k, v in res.items()}
+    if as_mpf:
+        with mpmath.workdps(int(dps)):
+            return {k: +v for k, v in res.items()}  # round the 10 guard digits away
+    return {k: float(v) for k, v in res.items()}
 
 
 @lru_cache(maxsize=None)

@@ -30,7 +30,7 @@ from .errors import DomainError, check_finite, check_gain
 __all__ = [
     "speedup", "first_order", "third_order", "shuffle_loss_ratio", "convergence_time",
     "final_dw_norm", "mean_gradient", "first_order_solution", "third_order_series",
-    "series_solution", "series_curves", "shuffle_derivation", "gradient_derivation", "identities_derivation", "readout_gradient",
+    "series_solution", "series_curves", "curve_function", "shuffle_derivation", "gradient_derivation", "identities_derivation", "readout_gradient",
     "derivations",
 ]
 
@@ -107,13 +107,14 @@ def first_order_solution() -> dict:
     zf = sp.Function("z")
     G0 = sp.factor((p_w * rm.phi("BT", in_beta=True)) * (p_m * rm.phi("TB", in_beta=True))).subs(p_m, 1 / p_w)
     ode = sp.Eq(zf(tau).diff(tau), (zhat - zf(tau)) * G0)
-    z_sol = sp.dsolve(ode, zf(tau), ics={zf(0): z0}).rhs
+    z_sol = sp.expand(sp.dsolve(ode, zf(tau), ics={zf(0): z0}, hint="1st_linear").rhs)
+    z_sol = zhat + sp.factor(z_sol - zhat)  # zhat + (z0 - zhat) exp(-beta^2 tau)
     s = sp.Symbol("s", nonnegative=True)
-    int_eps = sp.simplify(sp.integrate((zhat - z_sol).subs(tau, s), (s, 0, tau)))
+    int_eps = sp.factor(sp.expand(sp.integrate((zhat - z_sol).subs(tau, s), (s, 0, tau))))
     # dW = int_eps * u0 v0^T exactly (rank one); |dW|_F = |int_eps| |u0| |v0|
     norm_u0 = sp.sqrt(p_w * rm.phi("BT", in_beta=True))  # |B^T w| -> sqrt(beta) |w|
     norm_v0 = sp.sqrt(p_m * rm.phi("TB", in_beta=True))  # |B m|   -> sqrt(beta) |m|
-    dw_norm = sp.simplify((int_eps * norm_u0 * norm_v0).subs(p_m, 1 / p_w))
+    dw_norm = sp.factor((int_eps * norm_u0 * norm_v0).subs(p_m, 1 / p_w))
     dw_final = sp.limit(dw_norm.subs(z0, 0), tau, sp.oo)
     loss = (zhat - z_sol) ** 2 / 2
     L0 = zhat**2 / 2
@@ -124,8 +125,8 @@ def first_order_solution() -> dict:
     mean_grad = sp.simplify((sp.integrate(grad_norm.subs(tau, s), (s, 0, tau_c)) / tau_c).subs(p_m, 1 / p_w))
     return {
         "G": G0, "z": z_sol, "loss": loss, "int_eps": int_eps, "dw_norm": dw_norm,
-        "dw_norm_final": dw_final, "tau_c": tau_c, "tau_tilde_c": sp.simplify(tau_c * beta**2),
-        "mean_grad": mean_grad, "mean_grad_coeff": sp.simplify(mean_grad / (zhat * beta)),
+        "dw_norm_final": dw_final, "tau_c": tau_c, "tau_tilde_c": sp.cancel(tau_c * beta**2),
+        "mean_grad": mean_grad, "mean_grad_coeff": sp.cancel(mean_grad / (zhat * beta)),
     }
 
 
@@ -1025,3 +1026,35 @@ def derivations() -> list:
                sp.expand(sh["ratio"] - g**4 * (2 - g**2) ** 2) == 0
                and sp.expand(sh["ratio"] - (1 - (1 - g**2) ** 2) ** 2) == 0)]))
     return out
+
+
+# ============================================================================ numeric back-ends
+def curve_function(quantity: str, *, order: int = 3, backend: str = "numpy"):
+    r"""The derived curve ``quantity`` as a function ``f(tau_tilde, zhat, beta)``.
+
+    ``order=1``: first-order (frozen-B) closed forms ``z``, ``loss``, ``dw_norm`` (z0 = 0);
+    ``order >= 3``: the series of :func:`series_solution` (``z``, ``G``, ``dw_norm2``, ``s1``,
+    ``s2``, ``trace_dw``, ``loss``).  ``backend="mpmath"`` evaluates at the working precision
+    of ``mpmath.mp`` (the expression is lambdified on exact rationals).  No input checks:
+    use :func:`first_order` / :func:`series_curves` for validated float64 curves.
+
+    >>> import mpmath
+    >>> f = curve_function("s2", order=3, backend="mpmath")
+    >>> with mpmath.workdps(30):
+    ...     print(f(mpmath.mpf("0.1"), 1, 2))
+    0.0000833333333333333333333333333333
+    """
+    from .backends import mpmath_function
+
+    if order == 1:
+        sol = first_order_solution()
+        exprs = {k: sol[k].subs(z0, 0).subs(tau, tau_t / beta**2) for k in ("z", "loss", "dw_norm")}
+    else:
+        exprs = third_order_series() if order == 3 else series_solution(order)
+    if quantity not in exprs or quantity in ("order", "derivations"):
+        raise DomainError(f"unknown quantity {quantity!r} for order {order}; choose from "
+                          f"{sorted(k for k in exprs if isinstance(exprs[k], sp.Expr) and exprs[k].has(tau_t))}")
+    make = {"numpy": numpy_function, "mpmath": mpmath_function}.get(backend)
+    if make is None:
+        raise DomainError(f"backend must be 'numpy' or 'mpmath', got {backend!r}")
+    return make([tau_t, zhat, beta], exprs[quantity])

@@ -36,7 +36,7 @@ from .errors import check_gain
 __all__ = [
     "g", "beta_sym", "x", "n",
     "phi", "phi_beta_coeffs", "count_noncrossing", "series_coefficients",
-    "moment_series", "MOMENT_RULES", "beta", "speedup", "derivations",
+    "moment_series", "MOMENT_RULES", "beta", "speedup", "offset_variance", "derivations",
 ]
 
 g = sp.Symbol("g", nonnegative=True)
@@ -306,6 +306,21 @@ def speedup(gv):
     return float(out) if np.ndim(out) == 0 else np.asarray(out, dtype=float)
 
 
+def offset_variance(word: str):
+    r"""Finite-N variance of :math:`w^\top M m` for the word M, :math:`\|w\|\|m\| = 1`.
+
+    For independent isotropic w, m:
+    :math:`E[(w^\top M m)^2] = \|w\|^2\|m\|^2\,\tfrac1{N^2}\operatorname{tr}(MM^\top)
+    \to \varphi(MM^\top)/N`.  Returns :math:`N\cdot\mathrm{Var}` as a function of
+    :math:`\beta` (so the offset :math:`z_0 = w^\top Bm` has std :math:`\sqrt{\beta/N}`).
+
+    >>> offset_variance("B"), offset_variance("BB")
+    (beta, 2*beta**3 - beta**2)
+    """
+    word = _check_word(word)
+    return sp.expand(phi(word + _transpose(word), in_beta=True))
+
+
 @lru_cache(maxsize=None)
 def derivations() -> list:
     """R3 moment rules (both routes) and R4 speed-up, with their symbolic checks."""
@@ -340,6 +355,13 @@ def derivations() -> list:
         "phi((J J^T)^k) counts non-crossing pairings = Catalan(k) (free circular element)",
         sp.catalan(sp.Symbol("k")),
         [Check("counts for k = 0..7 equal sympy catalan(k)", cat == [sp.catalan(k) for k in range(8)])]))
+    v1, v2 = offset_variance("B"), offset_variance("BB")
+    out.append(Derivation(
+        "R3.offsets", "finite-N offsets (isotropic w, m; |w||m| = 1): N Var(w^T B m) = phi(BB^T), "
+        "N Var(w^T B^2 m) = phi(B^2 B^T^2)", {"N Var z0": v1, "N Var w^T B^2 m": v2},
+        [Check("std z0 = sqrt(beta/N)", sp.expand(v1 - beta_sym) == 0),
+         Check("N Var(w^T B^2 m) = 2 beta^3 - beta^2 = (1+g^2)/(1-g^2)^3",
+               sp.cancel(v2.subs(beta_sym, 1 / (1 - g**2)) - (1 + g**2) / (1 - g**2) ** 3) == 0)]))
     sp_expr = _speedup_expr()
     out.append(Derivation(
         "R4.speedup",

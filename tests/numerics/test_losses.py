@@ -62,8 +62,11 @@ def test_bad_input():
         masked_mse(z, np.zeros((2, 3, 1)), np.ones((2, 3, 2)))
     with pytest.raises(ShapeError, match="mask"):
         masked_mse(z, z, np.ones((2, 4, 2)))
+    m = np.ones((2, 3, 2)); m[0, 0, 1] = 0
     with pytest.raises(ShapeError, match="mask"):
-        cross_entropy(z, z, np.ones((2, 3, 2)))
+        cross_entropy(z, z, m)  # differs between channels
+    y = np.eye(2)[[[0, 1, 0], [1, 1, 0]]]
+    assert cross_entropy(z, y, np.ones((2, 3, 2)))[0] == cross_entropy(z, y, np.ones((2, 3)))[0]
     with pytest.raises(DomainError, match="no entries"):
         masked_mse(z, z, np.zeros((2, 3, 2)))
     with pytest.raises(DomainError):

@@ -1,6 +1,5 @@
 """`rnn-theory derive`: prints every result with its checks, LaTeX mode, exit codes, docs."""
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -43,7 +42,6 @@ def test_registry_skips_only_missing_modules(monkeypatch):
     mods = registry.available_modules(["theory.random_matrix", "theory.no_such_module_xyz"])
     assert [m.__name__ for m in mods] == ["theory.random_matrix"]
     # a module that exists but fails to import something else must not be hidden
-    broken = types.ModuleType("theory_broken_finder")
 
     class Finder:
         @staticmethod
@@ -55,7 +53,6 @@ def test_registry_skips_only_missing_modules(monkeypatch):
     monkeypatch.setattr(sys, "meta_path", [Finder()] + sys.meta_path)
     with pytest.raises(ModuleNotFoundError):
         registry.available_modules(["theory.broken_for_test"])
-    del broken
 
 
 def test_every_derivation_key_is_documented():

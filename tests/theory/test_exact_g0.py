@@ -178,3 +178,22 @@ def test_derivations_pass():
     ds = E.derivations()
     assert [d.key for d in ds] == ["R8.reduction", "R8.invariants", "R8.scalar_ode", "R8.series"]
     assert all(d.ok for d in ds)
+
+
+@settings(max_examples=15)
+@given(zh=st.floats(-5.0, 5.0), t=st.floats(0.0, 5.0))
+@example(zh=4.0, t=5.0)
+@example(zh=0.0, t=1.0)
+def test_invariants_and_monotone_approach(zh, t):
+    """Along solve(): (1-a)^2 + b^2 = 1, c = artanh b - b, z = b/D, G = 1/D^4, and z moves
+    monotonically towards zhat without overshoot."""
+    ts = np.array([0.0, t / 2, t])
+    out = E.solve(zh, ts)
+    a, b, c = out["a"], out["b"], out["c"]
+    np.testing.assert_allclose((1 - a) ** 2 + b**2, 1, atol=1e-12)
+    np.testing.assert_allclose(c, np.arctanh(b) - b, atol=1e-12)
+    D = 1 - b * np.arctanh(b)
+    np.testing.assert_allclose(out["z"], np.where(b == 0, 0, b / D), atol=1e-12)
+    np.testing.assert_allclose(out["G"], 1 / D**4, rtol=1e-12)
+    err = np.abs(zh - out["z"])
+    assert np.all(np.diff(err) <= 1e-9) and np.all(np.sign(out["z"]) * np.sign(zh) >= 0)

@@ -375,3 +375,26 @@ def test_fifth_order_series_converges_to_exact_g0_with_order_six():
 def test_series_solution_rejects_low_order():
     with pytest.raises(DomainError, match="order"):
         L.series_solution(2)
+
+
+@pytest.mark.parametrize("order,key", [(1, "z"), (1, "dw_norm"), (3, "s1"), (5, "s2"), (5, "z")])
+def test_curve_function_mpmath_vs_exact_rational_and_numpy(order, key):
+    f_mp = L.curve_function(key, order=order, backend="mpmath")
+    f_np = L.curve_function(key, order=order)
+    # exact route: sympy evaluates the derived expression at the rational point
+    if order == 1:
+        e = L.first_order_solution()[key].subs(L.z0, 0).subs(tau, tt / beta**2)
+    else:
+        e = L.series_solution(order)[key]
+    exact = sp.N(e.subs({tt: sp.Rational(3, 10), zhat: sp.Rational(3, 2), beta: sp.Rational(25, 16)}), 45)
+    with mpmath.workdps(40):
+        val = f_mp(mpmath.mpf(3) / 10, mpmath.mpf(3) / 2, mpmath.mpf(25) / 16)
+        assert abs(val - mpmath.mpf(str(exact))) < mpmath.mpf(10) ** -35
+    assert abs(f_np(0.3, 1.5, 25 / 16) - float(exact)) < 1e-14 * abs(float(exact))
+
+
+def test_curve_function_bad_input():
+    with pytest.raises(DomainError, match="unknown quantity"):
+        L.curve_function("nope")
+    with pytest.raises(DomainError, match="backend"):
+        L.curve_function("z", backend="torch")
