@@ -44,6 +44,17 @@ def main(argv=None):
     _, tf2 = timed("sherman_morrison")
     tf = 0.5 * (tf1 + tf2)
     print(f"rank-one runs: {tf1:.2f} s, {tf2:.2f} s")
+    # set-up alone (draw + first factorisation/inverse), to separate the per-step costs
+    t0 = time.perf_counter()
+    train_linear(a.n, a.g, a.zhat, a.lr0, 0, np.random.default_rng(a.seed), method="sherman_morrison", **kw)
+    setup_f = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    train_linear(a.n, a.g, a.zhat, a.lr0, 0, np.random.default_rng(a.seed), method="solve", **kw)
+    setup_s = time.perf_counter() - t0
+    per_f = max(tf - setup_f, 1e-9) / a.steps
+    per_s = max(ts - setup_s, 1e-9) / a.steps
+    print(f"set-up (draw + LU [+ inverse]): rank-one {setup_f:.2f} s, fresh {setup_s:.2f} s; "
+          f"per step: {1e3 * per_f:.1f} ms vs {1e3 * per_s:.1f} ms ({per_s / per_f:.0f}x)")
     dz = np.max(np.abs(fast.z - slow.z)) / np.max(np.abs(slow.z))
     ddw = np.linalg.norm(fast.dW - slow.dW) / np.linalg.norm(slow.dW)
     dsv = np.max(np.abs(fast.sv - slow.sv)) / np.max(slow.sv)

@@ -124,6 +124,8 @@ class Sequences:
         if tokens.ndim != 2 or tokens.dtype.kind not in "iu":
             raise ShapeError(f"tokens must be a 2-d integer array (sequences, time); got "
                              f"shape {tokens.shape}, dtype {tokens.dtype}")
+        if tokens.shape[0] == 0:
+            raise DomainError("no sequences: a data set needs at least one sentence")
         lengths = check_lengths(self.lengths, tokens.shape[0], tokens.shape[1])
         labels = np.asarray(self.labels, dtype=float)
         if labels.shape != (tokens.shape[0],):
@@ -501,6 +503,8 @@ def train_lstm(params: dict, embedding: np.ndarray, train: Sequences, *, steps: 
         raise DomainError(f"batch_size must be an integer in [1, {len(train)}] (the training set size), "
                           f"got {batch_size!r}")
     check_positive("lr", lr)
+    if not 0 <= dropout < 1:
+        raise DomainError(f"dropout must be in [0, 1), got {dropout!r}")
     emb = np.asarray(embedding)
     if emb.ndim != 2 or emb.shape[1] != params["W_ih1"].shape[1]:
         raise ShapeError(f"embedding has shape {emb.shape}; its vectors must have the LSTM's input "

@@ -41,7 +41,6 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    import numpy as np
     from theory.errors import DomainError, RNNTheoryError
 
     from ..io import write_csv

@@ -28,6 +28,7 @@ def add_arguments(p):
                    help="comma-separated trained weights (default W_in,W,W_out; e.g. W)")
     p.add_argument("--no-analysis", action="store_true", help="skip truncation/shuffle analyses")
     p.add_argument("--force", action="store_true", help="recompute even if the run folder is complete")
+    p.add_argument("--no-progress", action="store_true", help="silence the progress bar")
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
 
 
@@ -49,7 +50,7 @@ def run(args) -> int:
     if run_complete(args.out) and not args.force:
         print(f"{args.out} is already a complete run; not recomputed (use --force)")
     else:
-        arrays, history, summary = run_config(config)
+        arrays, history, summary = run_config(config, show_progress=not args.no_progress)
         save_run(args.out, {**config, **summary}, arrays, history)
     cfg = load_run(args.out).config
     for k in ("task", "n", "g", "seed", "steps", "converged_step", "dw_norm", "functional_rank",

@@ -74,7 +74,7 @@ def make_config(task: str, g: float, seed: int, *, n: int = 256, steps: int | No
             "rng_entropy": run_rng_seed(seed, task, g, n)}
 
 
-def run_config(config: dict):
+def run_config(config: dict, show_progress: bool = False):
     """Train and analyse one run: returns ``(arrays, history, summary)`` for ``run_sweep``.
 
     Cost :math:`O(\\text{steps}\\cdot 32\\,T N^2 + 27\\cdot n_{\\rm eval} T N^2)`.
@@ -90,7 +90,7 @@ def run_config(config: dict):
     net0 = RateRNN.init(config["n"], n_in, n_out, config["g"], rng, dtype=np.dtype(config["dtype"]))
     res = train(net0, task, config["steps"], config["batch_size"], config["lr"], rng,
                 optimizer=config.get("optimizer", "adam"), n_snapshots=config["n_snapshots"],
-                trainable=tuple(config.get("trainable", ("W_in", "W", "W_out"))))
+                trainable=tuple(config.get("trainable", ("W_in", "W", "W_out"))), show_progress=show_progress)
     net = res.net
     arrays = {"W0": net0.W, "W": net.W, "W_in0": net0.W_in, "W_in": net.W_in, "W_out0": net0.W_out,
               "W_out": net.W_out, "snapshot_steps": res.snapshot_steps, "snapshot_sv": res.snapshot_sv}

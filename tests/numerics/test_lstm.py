@@ -162,6 +162,10 @@ def test_bad_input_errors():
         train_lstm(params, rng.normal(size=(5, 4)), data, steps=1, batch_size=2, lr=0.01, rng=rng)
     with pytest.raises(DomainError, match="token ids"):
         train_lstm(params, rng.normal(size=(1, 3)), data, steps=1, batch_size=2, lr=0.01, rng=rng)
+    with pytest.raises(DomainError, match="dropout"):
+        train_lstm(params, rng.normal(size=(5, 3)), data, steps=1, batch_size=2, lr=0.01, rng=rng, dropout=1.0)
+    with pytest.raises(DomainError, match="no sequences"):
+        Sequences(np.zeros((0, 3), int), np.zeros(0, int), np.zeros(0))
     with pytest.raises(DomainError, match="batch_size"):
         train_lstm(params, rng.normal(size=(5, 3)), data, steps=1, batch_size=9, lr=0.01, rng=rng)
 

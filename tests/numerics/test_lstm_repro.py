@@ -87,9 +87,10 @@ def test_low_rank_dW_versus_W(quick_run):
     small = [r for r in dw if 1 <= r <= N // 4]
     gap = np.mean([dw[r] - w[r] for r in small])
     assert gap > 0.02, (gap, dw, w)
-    # and W needs at least as large a rank to reach 95% of the margin above chance
-    target = chance + 0.95 * (acc - chance)
-    assert _rank_needed(trunc, "all", "W", target) >= _rank_needed(trunc, "all", "dW", target)
+    # to recover 98% of the trained margin above chance, W needs at least twice dW's rank
+    target = chance + 0.98 * (acc - chance)
+    r_dw, r_w = _rank_needed(trunc, "all", "dW", target), _rank_needed(trunc, "all", "W", target)
+    assert r_dw <= N // 4 and r_w >= 2 * r_dw, (r_dw, r_w)
     # rank 0: W0 alone keeps some function, the zero matrix gives chance
     assert abs(w[0] - chance) < 0.05 and dw[0] > w[0]
 

@@ -71,3 +71,19 @@ def test_fig2_quick_writes_summary(tmp_path):
     text = (tmp_path / "summary.csv").read_text()
     fig2(tmp_path, quick=True, seed=0, workers=1, show_progress=False)
     assert (tmp_path / "summary.csv").read_text() == text
+
+
+def test_cosine_needs_randomness():
+    """Spec §7 (cosine supplement): at g = 0.4 the oscillation is learned after a plateau, via
+    a complex pair of W near 1 ± i 2π/5 (an undamped oscillation of period 5); g = 0 cannot
+    (its rank-one structure is tested exactly in test_train.py)."""
+    from numerics.reproduce.schuessler_nonlinear import cosine_run
+
+    a, h, _ = cosine_run({"n": 256, "g": 0.4, "seed": 0, "phi": "linear", "lr": 0.15, "steps": 700,
+                          "eig_every": 50})
+    L = np.asarray(h["loss"])
+    assert L[100] > 0.5 * L[0]          # plateau first
+    assert L[-1] < 0.05 * L[0]          # then learned
+    ev = np.linalg.eigvals(a["W"])
+    top = ev[np.argmax(ev.real)]
+    assert abs(top.real - 1) < 0.15 and abs(abs(top.imag) - 2 * np.pi / 5) < 0.1 * 2 * np.pi / 5, top

@@ -1,7 +1,6 @@
 """Tests of theory.fixed_point_metric against independent numerical routes."""
 import mpmath
 import numpy as np
-import sympy as sp
 
 from theory import fixed_point_metric as fpm
 from theory.derivation import Derivation
