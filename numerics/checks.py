@@ -426,7 +426,7 @@ def check_early(settings: Settings) -> list:
     for g in (0.0, 0.6):
         rs = [r for c, r in zip(cfgs, runs) if c["g"] == g]
         rz, rs1, c3, c3th, s2c, rs2 = [], [], [], [], [], []
-        fit_sys_c3, fit_sys_s2 = [], []
+        fit_sys_c3, fit_sys_s2, cub_z, cub_s1 = [], [], [], []
         for r in rs:
             ze = zhat - r["z0"]
             tt = r["tau_tilde"]
@@ -449,10 +449,13 @@ def check_early(settings: Settings) -> list:
             s2c.append(d6[0] / s2th)
             fit_sys_s2.append(abs(d6[0] - d5[0]) / s2th)
             c3th.append(thc[2])
-        b = 1 / (1 - g * g)
+            # size of the cubic term of the theory series at tau~ = 0.2, relative (for the
+            # next-order allowance); the coefficients come from the theory's own polynomial
+            ths1 = _poly_coeffs(tt, th["s1"], 3, drop=1)
+            cub_z.append(abs(thc[2]) * tt[-1] ** 3 / abs(th["z"][-1] / ze))
+            cub_s1.append(abs(ths1[2]) * tt[-1] ** 3 / abs(th["s1"][-1]))
         t = tmax
-        cubic_z = abs(t**3 / 6 * (1 + 8 * zhat**2 * b)) / (t - t**2 / 2 + t**3 / 6 * (1 + 8 * zhat**2 * b))
-        cubic_s1 = abs(t**3 / 6 * (1 + 3.5 * zhat**2 * b)) / (t - t**2 / 2 + t**3 / 6 * (1 + 3.5 * zhat**2 * b))
+        cubic_z, cubic_s1 = float(np.mean(cub_z)), float(np.mean(cub_s1))
         n = len(rs)
         for name, vals, sys_, note in [
             (f"z - z0 at tau~=0.2, g={g} (ratio)", rz, cubic_z * t + gd_bias,

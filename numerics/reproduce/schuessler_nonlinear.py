@@ -16,8 +16,9 @@ Outputs (long format, one CSV per panel):
 
 * ``fig1``: ``loss.csv`` (task, g, seed, step, loss), ``singular_values.csv`` (task, g,
   seed, index, sv), ``truncation.csv`` (task, g, seed, rank, loss, loss_ratio,
-  residual_norm, explained), ``examples.csv`` (task, g, trial, t, kind, channel, value)
-  and ``spectra.csv`` (task, g, seed, matrix, index, real, imag).
+  residual_norm, explained), ``examples.csv`` (task, g, trial, t, kind, channel, value),
+  ``spectra.csv`` (task, g, seed, matrix, index, real, imag) and ``spectra_sv.csv``
+  (task, g, seed, matrix, index, sv); g ∈ {0, 0.9, 1.8}.
 * ``fig2``: ``summary.csv`` (task, g, seed, converged_step, dw_norm, functional_rank,
   shuffle_loss_ratio; ``nan`` = not converged / not found) and ``aggregate.csv``
   (mean ± std per (task, g) over samples, only when all samples converged with a found
@@ -131,7 +132,8 @@ def _try_plot(fn, *args):
 def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
          n: int | None = None, steps: dict | None = None, n_eval: int = 512) -> list[Path]:
     """Per task, g = 0 and 0.9: loss vs step, singular values of ΔW, truncation loss vs R;
-    example trials of the trained g = 0.9 network.
+    example trials of the trained g = 0.9 network; spectra (eigenvalues and singular
+    values of W0, W and ΔW) at g = 0, 0.9, 1.8 (runs at g = 1.8 are included in every CSV).
 
     N = 256 and the paper's steps (quick: N = 64 and :data:`QUICK_STEPS`); ``n``, ``steps``
     (task -> steps) and ``n_eval`` override.
@@ -139,7 +141,7 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     out = Path(out)
     n = n or (64 if quick else 256)
     steps = steps or (QUICK_STEPS if quick else TASK_STEPS)
-    gs = (0.0, 0.9)
+    gs = (0.0, 0.9, 1.8)  # panels use 0 and 0.9; the spectra supplement also 1.8
     configs = {(t, g): make_config(t, g, seed, n=n, steps=steps[t], n_snapshots=20 if quick else 200,
                                    n_eval=n_eval)
                for t in TASK_ID for g in gs}
@@ -148,6 +150,7 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     sv = {k: [] for k in ("task", "g", "seed", "index", "sv")}
     tr = {k: [] for k in ("task", "g", "seed", "rank", "loss", "loss_ratio", "residual_norm", "explained")}
     sp = {k: [] for k in ("task", "g", "seed", "matrix", "index", "real", "imag")}
+    ssv = {k: [] for k in ("task", "g", "seed", "matrix", "index", "sv")}
     for (t, g), c in configs.items():
         r = runs[c["name"]]
         L = np.asarray(r.history["loss"], float)
@@ -169,10 +172,13 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
             for i, e in enumerate(ev):
                 for k, v in zip(sp, (t, g, seed, name, i, e.real, e.imag)):
                     sp[k].append(v)
+            for i, v_ in enumerate(np.linalg.svd(M, compute_uv=False)):
+                for k, v in zip(ssv, (t, g, seed, name, i, v_)):
+                    ssv[k].append(v)
     ex = _examples(configs, runs, seed)
     paths = [write_csv(out / "loss.csv", loss), write_csv(out / "singular_values.csv", sv),
              write_csv(out / "truncation.csv", tr), write_csv(out / "examples.csv", ex),
-             write_csv(out / "spectra.csv", sp)]
+             write_csv(out / "spectra.csv", sp), write_csv(out / "spectra_sv.csv", ssv)]
     return paths + _try_plot(_plot_fig1, out, loss, sv, tr)
 
 

@@ -207,10 +207,13 @@ def test_fig1_fig2_writers_tiny(tmp_path):
             "singular_values.csv": ["task", "g", "seed", "index", "sv"],
             "truncation.csv": ["task", "g", "seed", "rank", "loss", "loss_ratio", "residual_norm", "explained"],
             "examples.csv": ["task", "g", "trial", "t", "kind", "channel", "value"],
-            "spectra.csv": ["task", "g", "seed", "matrix", "index", "real", "imag"]}
+            "spectra.csv": ["task", "g", "seed", "matrix", "index", "real", "imag"],
+            "spectra_sv.csv": ["task", "g", "seed", "matrix", "index", "sv"]}
     for name, want in cols.items():
         data = read_csv(tmp_path / "f1" / name)
         assert list(data) == want, name
     tr = read_csv(tmp_path / "f1" / "truncation.csv")
     assert sorted(set(tr["rank"])) == list(range(9))   # R = 0..min(25, N)
-    assert len(read_csv(tmp_path / "f1" / "loss.csv")["step"]) == 3 * 2 * 3
+    assert len(read_csv(tmp_path / "f1" / "loss.csv")["step"]) == 3 * 3 * 3   # tasks × g × steps
+    sp = read_csv(tmp_path / "f1" / "spectra_sv.csv")
+    assert len(sp["sv"]) == 3 * 3 * 3 * 8 and sorted(set(sp["matrix"])) == ["W", "W0", "dW"]
