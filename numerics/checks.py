@@ -587,7 +587,7 @@ def _shuffle_construction(settings: Settings) -> list:
                 zp = z_off + c * (w @ BU[:, j]) * (v0 @ BM[:, j]) / (1 - c * (v0 @ BU[:, j]))
                 vals.append((zp - z_off) / zhat)
                 ratios.append(0.5 * (zhat - zp) ** 2 / (0.5 * zhat**2))
-        target = (1 - g * g) ** 2
+        target = 1 - math.sqrt(shuffle_loss_ratio(g))  # z'/zhat from L'/L0 = (1 - z'/zhat)^2 (R7)
         # the overlaps w^T B' u0 and v0^T B' m fluctuate by O(sqrt(beta^k / N)); "a few % of zhat"
         # (spec) is the stated allowance in addition to the spread
         mu, sem = _mean_sem(vals)

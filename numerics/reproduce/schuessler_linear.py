@@ -151,8 +151,11 @@ def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
             summary[k].append(float("nan") if v is None else v)
     paths = [write_csv(out / "summary.csv", summary)]
     norm = {k: [] for k in ("zhat", "g", "quantity", "mean", "std", "n", "theory")}
-    laws = {"tau_c": lambda g: (1 - g * g) ** 2, "dw_norm": lambda g: 1 - g * g,
-            "mean_grad": lambda g: 1 / (1 - g * g)}
+    from theory.linear import convergence_time, final_dw_norm, mean_gradient
+
+    laws = {"tau_c": lambda g: convergence_time(g) / convergence_time(0.0),  # (1-g^2)^2
+            "dw_norm": lambda g: final_dw_norm(g, 1.0) / final_dw_norm(0.0, 1.0),  # 1-g^2
+            "mean_grad": lambda g: mean_gradient(g, 1.0) / mean_gradient(0.0, 1.0)}  # 1/(1-g^2)
     arr = {k: np.asarray(v, dtype=float) for k, v in summary.items()}
     for zh in zhats:
         sel0 = (arr["zhat"] == zh) & (arr["g"] == 0.0)
