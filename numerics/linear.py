@@ -381,8 +381,9 @@ class LowRankSum:
     def __init__(self, n: int, tol: float = 1e-14, capacity: int = 16):
         self.n = n
         self.tol = tol
-        self._Qu = np.zeros((n, capacity))
-        self._Qv = np.zeros((n, capacity))
+        # Fortran order: the leading k columns Q[:, :k] are contiguous (no copies in GEMVs)
+        self._Qu = np.zeros((n, capacity), order="F")
+        self._Qv = np.zeros((n, capacity), order="F")
         self._K = np.zeros((capacity, capacity))
         self.ku = 0
         self.kv = 0
@@ -391,7 +392,7 @@ class LowRankSum:
         cap = self._Qu.shape[1] * 2
         for name in ("_Qu", "_Qv"):
             old = getattr(self, name)
-            new = np.zeros((self.n, cap))
+            new = np.zeros((self.n, cap), order="F")
             new[:, : old.shape[1]] = old
             setattr(self, name, new)
         K = np.zeros((cap, cap))
@@ -707,8 +708,8 @@ def train_fixed_point(W0, m, w, zhat, lr, steps, *, lr0=None, g=float("nan"),
     rec = {k: np.full(total, np.nan) for k in ("loss", "z", "G", "grad_norm", "dw_norm", "top_eig")}
     sv = np.zeros((total, n_sv))
     S = LowRankSum(n)
-    U = np.zeros((n, steps))
-    V = np.zeros((n, steps))
+    U = np.zeros((n, steps), order="F")  # column k = u_k (contiguous)
+    V = np.zeros((n, steps), order="F")
     C = np.zeros(steps)
 
     # state for each method
@@ -716,8 +717,8 @@ def train_fixed_point(W0, m, w, zhat, lr, steps, *, lr0=None, g=float("nan"),
         # BT = B^T = (I - W0)^-T, C-contiguous, from the LU already computed: O(N^3) once
         BT = _inverse_transpose_from_lu(lu)
         block = max(8, (1 << 17) // n)  # rows per block: ~1 MB of B stays in cache for both products
-        X = np.zeros((n, flush_every))  # pending corrections: B_true = B + X @ Y.T
-        Y = np.zeros((n, flush_every))
+        X = np.zeros((n, flush_every), order="F")  # pending corrections: B_true = B + X @ Y.T
+        Y = np.zeros((n, flush_every), order="F")
         npend = 0
         v = m @ BT  # B m
         u = BT @ w  # B^T w
