@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name, help_ in COMMANDS.items():
         mod = importlib.import_module(f"numerics.commands.{name}")
-        p = sub.add_parser(name, help=help_, description=(mod.__doc__ or help_).strip())
+        p = sub.add_parser(name, help=help_, description=(mod.__doc__ or help_).strip(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(p)
         p.set_defaults(_module=mod)
     return parser

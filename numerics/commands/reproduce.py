@@ -38,7 +38,6 @@ TARGETS = {
 def add_arguments(p):
     lines = "\n".join(f"  {k:17s} {v[2]}" for k, v in TARGETS.items())
     p.epilog = "figures:\n" + lines
-    p.formatter_class = __import__("argparse").RawDescriptionHelpFormatter
     p.add_argument("name", choices=sorted(TARGETS), metavar="NAME", help="figure to reproduce (see below)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
     p.add_argument("--quick", action="store_true", help="small, fast configuration")
