@@ -495,32 +495,26 @@ def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_ite
 
     used = method
     it = 0
-    if method == "auto":
-        # Picard predictor while the map contracts (1 GEMM per iteration), Newton for the rest
-        r, res, it = _picard(W, h, r, tol, 200)
-        todo = np.flatnonzero(~(res <= tol))
-        used = "picard"
+    if method in ("auto", "newton"):
+        todo = np.arange(h.shape[0])
+        res = np.full(h.shape[0], np.inf)
+        if method == "auto":
+            # Picard predictor while the map contracts (1 GEMM per iteration), Newton for the rest
+            r, res, it = _picard(W, h, r, tol, 200)
+            todo = np.flatnonzero(~(res <= tol))
+            used = "picard"
         if todo.size:
             ls = linear_solver if linear_solver != "auto" else ("lu" if N <= 64 else "gmres")
             rn, resn, itn = _newton(W, h[todo], r[todo], tol, max_iter or 50, ls)
             r[todo], res[todo] = rn, resn
             it += itn
-            used = "picard+newton"
+            used = "picard+newton" if method == "auto" else "newton"
             bad = np.flatnonzero(~(res <= tol))
             if bad.size and fallback:
                 rb, resb, itb = _rescue(W, h[bad], tol, beta, anderson_m, ls)
                 r[bad], res[bad] = rb, resb
                 it += itb
-                used = "picard+newton+fallback"
-    elif method == "newton":
-        ls = linear_solver if linear_solver != "auto" else ("lu" if N <= 64 else "gmres")
-        r, res, it = _newton(W, h, r, tol, max_iter or 50, ls)
-        bad = np.flatnonzero(~(res <= tol))
-        if bad.size and fallback:
-            rb, resb, itb = _rescue(W, h[bad], tol, beta, anderson_m, ls)
-            r[bad], res[bad] = rb, resb
-            it += itb
-            used = "newton+fallback"
+                used += "+fallback"
     elif method == "anderson":
         r, res, it = _anderson(W, h, r, tol, max_iter or 2000, beta, anderson_m)
     else:

@@ -22,6 +22,7 @@ __all__ = [
     "check_shape",
     "check_positive",
     "check_gain",
+    "check_real",
 ]
 
 
@@ -114,6 +115,27 @@ def check_shape(name: str, arr, shape: tuple) -> np.ndarray:
         want = tuple("*" if s is None else s for s in shape)
         raise ShapeError(f"{name} has shape {arr.shape}; expected {want}".replace("'", ""))
     return arr
+
+
+def check_real(name: str, value) -> float:
+    """Return ``value`` as a float, raising :class:`DomainError` unless it is a finite real scalar.
+
+    >>> check_real("zhat", 2)
+    2.0
+    >>> check_real("zhat", [1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    theory.errors.DomainError: zhat must be a real scalar, got [1.0, 2.0]
+    """
+    if isinstance(value, (bool, np.bool_)) or (not np.isscalar(value) and np.ndim(value) != 0):
+        raise DomainError(f"{name} must be a real scalar, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise DomainError(f"{name} must be a real scalar, got {value!r}") from None
+    if not np.isfinite(out):
+        raise DomainError(f"{name} must be finite, got {value!r}")
+    return out
 
 
 def check_positive(name: str, value, *, allow_zero: bool = False):

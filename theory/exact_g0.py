@@ -27,7 +27,7 @@ import sympy as sp
 
 from .backends import mpmath_function, numpy_function
 from .derivation import Check, Derivation
-from .errors import DomainError, check_finite
+from .errors import DomainError, check_finite, check_real
 
 __all__ = ["reduction", "taylor_series", "solve", "final_state", "derivations"]
 
@@ -240,16 +240,6 @@ def _svals(a_, b_, c_, sqrt):
     return F, s1, s2, det
 
 
-def _check_zhat(zv):
-    try:
-        zf = float(zv)
-    except (TypeError, ValueError):
-        raise DomainError(f"zhat must be a real number, got {zv!r}") from None
-    if not np.isfinite(zf):
-        raise DomainError(f"zhat must be finite, got {zv!r}")
-    return zf
-
-
 def solve(zhat_value, tau_values, *, rtol: float = 1e-11, atol: float = 1e-13) -> dict:
     r"""Exact g = 0 learning curve (N → ∞) by integrating the derived scalar ODE for :math:`b`.
 
@@ -270,7 +260,7 @@ def solve(zhat_value, tau_values, *, rtol: float = 1e-11, atol: float = 1e-13) -
     """
     from scipy.integrate import solve_ivp
 
-    zf = _check_zhat(zhat_value)
+    zf = check_real("zhat", zhat_value)
     t = check_finite("tau", np.asarray(tau_values, dtype=float))
     if np.any(t < 0):
         raise DomainError("tau must be >= 0 (learning time starts at 0)")
@@ -340,7 +330,7 @@ def final_state(zhat_value, dps: int = 30, *, as_mpf: bool = False, tau_c: bool 
     """
     import mpmath
 
-    zf = _check_zhat(zhat_value)
+    zf = check_real("zhat", zhat_value)
     fns = _numeric()
     with mpmath.workdps(int(dps) + 10):
         za = abs(mpmath.mpf(zhat_value))  # strings such as "0.1" are read at full precision

@@ -25,7 +25,7 @@ import sympy as sp
 from . import random_matrix as rm
 from .backends import numpy_function
 from .derivation import Check, Derivation
-from .errors import DomainError, check_finite, check_gain
+from .errors import DomainError, check_finite, check_gain, check_real
 
 __all__ = [
     "speedup", "first_order", "third_order", "shuffle_loss_ratio", "convergence_time",
@@ -55,15 +55,7 @@ def _gain(gv):
 
 
 def _zhat(zv):
-    if isinstance(zv, (bool, np.bool_)) or not np.isscalar(zv) and np.ndim(zv) != 0:
-        raise DomainError(f"zhat must be a real scalar, got {zv!r}")
-    try:
-        zf = float(zv)
-    except (TypeError, ValueError):
-        raise DomainError(f"zhat must be a real scalar, got {zv!r}") from None
-    if not np.isfinite(zf):
-        raise DomainError(f"zhat must be finite, got {zv!r}")
-    return zf
+    return check_real("zhat", zv)
 
 
 def _tau(tv, name="tau"):

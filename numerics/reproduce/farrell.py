@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numerics.plotting import pyplot, save_figure
+
 from ..io import write_csv
 from ..sweep import run_sweep
 
@@ -166,11 +168,8 @@ def _pca_rows(records, n_points=600):
 # ----------------------------------------------------------------------------- plots
 def _plots(out: Path, written: list, panels: dict):
     """PNG per panel when matplotlib is installed (``[plot]`` extra); silently skipped otherwise."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return
     colors = {20.0: "tab:blue", 250.0: "tab:red"}
     for fname, (kind, cols) in panels.items():
@@ -218,8 +217,7 @@ def _plots(out: Path, written: list, panels: dict):
         ax.legend(fontsize=5)
         fig.tight_layout()
         path = out / fname
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
+        save_figure(fig, path, dpi=120)
         written.append(path)
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numerics.plotting import pyplot, save_figure
+
 from theory.errors import DomainError
 
 __all__ = ["LSTMExperiment", "QUICK", "FULL", "train_run", "run_experiment", "lstm"]
@@ -118,12 +120,8 @@ def run_experiment(params: dict, params0: dict, embedding, test, *, ranks=None) 
 
 
 def _plots(out: Path, trunc: dict, sv: dict) -> list:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return []
     paths = []
     weights = list(dict.fromkeys(trunc["weight"]))
@@ -140,8 +138,7 @@ def _plots(out: Path, trunc: dict, sv: dict) -> list:
     np.atleast_1d(axes)[0].legend()
     fig.tight_layout()
     paths.append(out / "truncation.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=120)
     sw = list(dict.fromkeys(sv["weight"]))
     fig, axes = plt.subplots(1, len(sw), figsize=(3.2 * len(sw), 3))
     for ax, w in zip(np.atleast_1d(axes), sw):
@@ -153,8 +150,7 @@ def _plots(out: Path, trunc: dict, sv: dict) -> list:
     np.atleast_1d(axes)[0].legend()
     fig.tight_layout()
     paths.append(out / "singular_values.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    save_figure(fig, paths[-1], dpi=120)
     return paths
 
 

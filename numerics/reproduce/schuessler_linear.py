@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numerics.plotting import pyplot, save_figure
+
 from ..io import write_csv
 
 __all__ = ["fig3", "fig4", "simulate_run", "theory_curves", "write_curves"]
@@ -185,19 +187,8 @@ def _append_norm(norm, zh, g, q, vals, theory):
 
 
 # ------------------------------------------------------------------------------ plots
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    return plt
-
-
 def _plot_fig3(out, loss, svs) -> list:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return []
     a = {k: np.asarray(v) for k, v in loss.items()}
@@ -224,13 +215,12 @@ def _plot_fig3(out, loss, svs) -> list:
         axes[1, j].set(xlabel="tau~", ylabel="s1, s2", yscale="log")
     fig.tight_layout()
     p = Path(out) / "fig3.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
+    save_figure(fig, p, dpi=120)
     return [p]
 
 
 def _plot_fig4(out, norm) -> list:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return []
     a = {k: np.asarray(v) for k, v in norm.items()}
@@ -246,6 +236,5 @@ def _plot_fig4(out, norm) -> list:
         ax.legend()
     fig.tight_layout()
     p = Path(out) / "fig4.png"
-    fig.savefig(p, dpi=120)
-    plt.close(fig)
+    save_figure(fig, p, dpi=120)
     return [p]

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numerics.plotting import pyplot, save_figure
+
 from ..io import write_csv
 from ..sweep import run_sweep
 
@@ -128,12 +130,8 @@ def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
 
 
 def _plot_linear(out, lc, ang, L, od) -> list[Path]:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return []
     files = []
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
@@ -147,8 +145,7 @@ def _plot_linear(out, lc, ang, L, od) -> list[Path]:
     axes[0].set_ylabel("J")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "learning_curves.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, out / "learning_curves.png", dpi=120)
     files.append(out / "learning_curves.png")
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
     alr, ait = np.asarray(ang["lr"]), np.asarray(ang["iteration"])
@@ -160,8 +157,7 @@ def _plot_linear(out, lc, ang, L, od) -> list[Path]:
     ax[1].set_title("θ23 (following dW3)")
     ax[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "angles.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, out / "angles.png", dpi=120)
     files.append(out / "angles.png")
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.4))
     for k in range(L["loss_w"].shape[0]):
@@ -172,8 +168,7 @@ def _plot_linear(out, lc, ang, L, od) -> list[Path]:
     ax[2].semilogy(od.arrays["w_grid"], od.arrays["loss_grid"])
     ax[2].set_title("1-D: J(w)")
     fig.tight_layout()
-    fig.savefig(out / "landscape.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, out / "landscape.png", dpi=120)
     files.append(out / "landscape.png")
     return files
 
@@ -270,12 +265,8 @@ def digits(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
 
 
 def _plot_digits(out, prefix, curves) -> list[Path]:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return []
     rule, lr = np.asarray(curves["rule"]), np.asarray(curves["lr"])
     rules = [r for r in ("dW1", "dW3", "dW4") if np.any(rule == r)]
@@ -293,6 +284,5 @@ def _plot_digits(out, prefix, curves) -> list[Path]:
     axes[1, 0].set_ylabel("max Re λ(W)")
     fig.tight_layout()
     path = out / f"{prefix}digits.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
     return [path]

@@ -1,0 +1,42 @@
+"""Optional plotting support (``[plot]`` extra): matplotlib with the Agg backend.
+
+Figures are a convenience on top of the CSV files that every reproduction writes;
+without matplotlib :func:`pyplot` returns ``None`` and callers skip their PNGs.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["pyplot", "save_figure"]
+
+
+def pyplot():
+    """Return ``matplotlib.pyplot`` using the non-interactive Agg backend, or ``None``."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def save_figure(fig, path, dpi: int = 120) -> Path:
+    """Save ``fig`` as PNG at ``path`` atomically (temporary file, then rename) and close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.stem}-", suffix=path.suffix or ".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
