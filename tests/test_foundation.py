@@ -127,3 +127,14 @@ def test_cli_lists_every_command():
         assert name in text
     out = subprocess.run([sys.executable, "-m", "numerics", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "reproduce" in out.stdout
+
+
+def test_readme_examples_run():
+    """The Python examples in README.md are doctests; keep them true."""
+    import doctest
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    result = doctest.testfile(str(readme), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted >= 6 and result.failed == 0
