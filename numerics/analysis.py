@@ -11,8 +11,11 @@ import numpy as np
 
 from theory.errors import DomainError, RNNTheoryError, ShapeError, check_finite
 
+from .lyapunov import lyapunov_spectrum  # noqa: F401  (QR/Benettin; defined in numerics.lyapunov)
+
 __all__ = [
     "participation_ratio",
+    "lyapunov_spectrum",
     "evaluate",
     "dw_svd",
     "truncate",

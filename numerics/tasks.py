@@ -28,7 +28,9 @@ import numpy as np
 
 from theory.errors import DomainError, RNNTheoryError, ShapeError, check_finite
 
-__all__ = ["Trials", "flipflop", "mante", "romo", "cosine", "fixed_point", "get_task", "TASKS",
+from .clusters import ClusterTask  # Farrell et al. cluster classification (numerics.clusters)
+
+__all__ = ["ClusterTask", "Trials", "flipflop", "mante", "romo", "cosine", "fixed_point", "get_task", "TASKS",
            "TASK_SIZES", "cosine_network"]
 
 

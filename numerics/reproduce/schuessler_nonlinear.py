@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from numerics.plotting import pyplot, save_figure
+
 from theory.errors import RNNTheoryError
 
 from ..io import write_csv
@@ -118,14 +120,7 @@ def _num(v):
 
 
 def _try_plot(fn, *args):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # noqa: F401
-    except ImportError:
-        return []
-    return fn(*args)
+    return [] if pyplot() is None else fn(*args)
 
 
 # ------------------------------------------------------------------------------ Fig. 1
@@ -205,8 +200,7 @@ def _examples(configs, runs, seed, n_trials=2):
 
 
 def _plot_fig1(out, loss, sv, tr):  # pragma: no cover - needs matplotlib
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     tasks = list(TASK_ID)
     fig, ax = plt.subplots(3, len(tasks), figsize=(4 * len(tasks), 9))
     L = {k: np.asarray(v) for k, v in loss.items()}
@@ -227,8 +221,7 @@ def _plot_fig1(out, loss, sv, tr):  # pragma: no cover - needs matplotlib
         ax[0, j].legend()
     fig.tight_layout()
     p = out / "fig1.png"
-    fig.savefig(p, dpi=100)
-    plt.close(fig)
+    save_figure(fig, p, dpi=100)
     return [p]
 
 
@@ -280,8 +273,7 @@ def _aggregate(summ):
 
 
 def _plot_fig2(out, agg):  # pragma: no cover - needs matplotlib
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     A = {k: np.asarray(v) for k, v in agg.items()}
     keys = ("converged_step", "dw_norm", "shuffle_loss_ratio", "functional_rank")
     fig, ax = plt.subplots(1, 4, figsize=(16, 3.5))
@@ -294,8 +286,7 @@ def _plot_fig2(out, agg):  # pragma: no cover - needs matplotlib
     ax[0].legend()
     fig.tight_layout()
     p = out / "fig2.png"
-    fig.savefig(p, dpi=100)
-    plt.close(fig)
+    save_figure(fig, p, dpi=100)
     return [p]
 
 
