@@ -139,7 +139,11 @@ def qr_lyapunov_batch(W, b, H0, n_exponents: int, *, max_steps: int = 1000,
     active = np.arange(K)
     WT = W.T
     for t in range(1, max_steps + 1):
-        H, G = f(H @ WT + b)  # G[k] = phi'(W h_t + b): Jacobian of this step, at h_t
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
+            H, G = f(H @ WT + b)  # G[k] = phi'(W h_t + b): Jacobian of this step, at h_t
+        if not np.isfinite(H).all():  # O(KN), beside the O(KN^2) GEMM
+            raise NonFiniteError(f"the trajectory diverges (NaN/inf at step {t}); use a bounded "
+                                 "phi or smaller weights, or start a linear map at h = 0")
         DQ = (W @ Q.reshape(N, -1)).reshape(N, -1, m)
         DQ *= G.T[:, :, None]
         Q = np.empty_like(DQ)
