@@ -14,6 +14,7 @@ from theory.errors import DomainError, RNNTheoryError, ShapeError, check_finite
 from .lyapunov import lyapunov_spectrum  # noqa: F401  (QR/Benettin; defined in numerics.lyapunov)
 
 __all__ = [
+    "max_real_eig",
     "participation_ratio",
     "lyapunov_spectrum",
     "evaluate",
@@ -26,6 +27,17 @@ __all__ = [
     "analyze_run",
     "RunAnalysis",
 ]
+
+
+def max_real_eig(W) -> float:
+    r"""Largest real part of an eigenvalue of a square matrix (dense, :math:`O(N^3)`).
+
+    A fixed point of :math:`\dot x = -x + Wx + \dots` is stable iff this is below 1.
+
+    >>> max_real_eig(np.array([[0.5, 1.0], [0.0, -0.2]]))
+    0.5
+    """
+    return float(np.max(np.linalg.eigvals(np.asarray(W, dtype=float)).real))
 
 
 def participation_ratio(X) -> float:

@@ -77,6 +77,8 @@ from theory.errors import (
     check_finite,
 )
 
+from .analysis import max_real_eig  # noqa: F401  (public here too)
+
 __all__ = [
     "FixedPoint",
     "StabilityReport",
@@ -119,15 +121,6 @@ def _as_batch(name: str, a, n: int) -> tuple[np.ndarray, bool]:
         raise ShapeError(f"{name} has shape {a.shape[1:] if single else a.shape}; expected (batch, {n}) "
                          f"or ({n},) to match W's {n} neurons")
     return a, single
-
-
-def max_real_eig(M) -> float:
-    """Largest real part of the eigenvalues of a square matrix, :math:`O(N^3)`.
-
-    >>> max_real_eig(np.diag([0.2, -3.0, 0.9]))
-    0.9
-    """
-    return float(np.max(np.linalg.eigvals(np.asarray(M, dtype=float)).real))
 
 
 # --------------------------------------------------------------------------- results

@@ -35,6 +35,8 @@ import numpy as np
 
 from theory.errors import DomainError, ShapeError, check_finite, check_positive
 
+from .analysis import max_real_eig
+
 __all__ = [
     "LinearProblem",
     "make_problem",
@@ -223,7 +225,7 @@ def learning_curve(problem: LinearProblem, rule: str, lr: float, iterations: int
             break
         losses.append(J)
         if it % eig_every == 0 or it == iterations:
-            eigs.append(float(np.max(np.linalg.eigvals(W).real)))
+            eigs.append(max_real_eig(W))
             eig_its.append(it)
         if it == iterations:
             break
@@ -291,7 +293,7 @@ def landscape(problem: LinearProblem, rng: np.random.Generator, t=None, n_lines:
             Wt = W0 + tj * W1
             out["loss_w"][k, j] = loss(Wt, X, R_hat, g)
             out["loss_a"][k, j] = loss_a(A0 + tj * A1, X, R_hat)
-            out["max_real_eig"][k, j] = np.max(np.linalg.eigvals(Wt).real)
+            out["max_real_eig"][k, j] = max_real_eig(Wt)
             out["det_sign"][k, j] = np.linalg.slogdet(np.eye(n) / g - Wt)[0]
     out["t"] = t
     out["t_boundary"] = float(np.sqrt(0.75) / direction_scale)

@@ -50,6 +50,8 @@ from theory.errors import (
     check_positive,
 )
 
+from .analysis import max_real_eig  # noqa: F401  (public here too)
+
 __all__ = [
     "EulerTask",
     "LowRankSum",
@@ -185,15 +187,6 @@ def _check_system(W, m, w):
     if w.shape != (n,):
         raise ShapeError(f"w has shape {w.shape}; expected ({n},) to match W")
     return W, m, w
-
-
-def max_real_eig(W) -> float:
-    r"""Largest real part of an eigenvalue of ``W`` (dense, :math:`O(N^3)`).
-
-    >>> max_real_eig(np.array([[0.5, 1.0], [0.0, -0.2]]))
-    0.5
-    """
-    return float(np.max(np.linalg.eigvals(np.asarray(W, dtype=float)).real))
 
 
 def _require_stable(W, what="W0"):

@@ -31,6 +31,7 @@ import numpy as np
 
 from numerics.plotting import pyplot, save_figure
 
+from ..analysis import max_real_eig
 from ..io import write_csv
 from ..sweep import run_sweep
 
@@ -198,7 +199,7 @@ def _digits_job(c: dict):
     arrays.update({f"initial_{k}": v for k, v in res.net0.arrays().items()})
     eig = np.linalg.eigvals(res.net.Ws[0])
     arrays["eig_W"] = eig
-    lam = max(float(np.max(np.linalg.eigvals(W).real)) for W in res.net.Ws)
+    lam = max(max_real_eig(W) for W in res.net.Ws)
     h = res.history
     summary = {"final_test_accuracy": res.final_test_accuracy, "final_test_loss": res.final_test_loss,
                "max_real_eig_w": lam, "diverged_step": res.diverged_step, "wall_time": res.wall_time,
