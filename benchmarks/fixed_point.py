@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from numerics.fixed_point import euler_fixed_point, output_error, solve_fixed_point, update_direction
+from rnn_theory.numerics.fixed_point import euler_fixed_point, output_error, solve_fixed_point, update_direction
 
 
 def best(fn, repeats):

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from numerics.linear import train_linear
+from rnn_theory.numerics.linear import train_linear
 
 
 def main(argv=None):

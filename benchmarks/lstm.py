@@ -1,4 +1,4 @@
-"""Seconds per LSTM training step: NumPy (numerics.lstm) vs PyTorch CPU when installed.
+"""Seconds per LSTM training step: NumPy (rnn_theory.numerics.lstm.model) vs PyTorch CPU when installed.
 
 Setting: two layers, hidden 256, batch 64, sequence length 20, input size 100 (GloVe-100),
 dropout 0.5, one forward + exact BPTT + Adam step.  PyTorch is never a dependency: the
@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from numerics.lstm import dropout_masks, init_lstm, loss_and_grads
-from numerics.optim import Adam
+from rnn_theory.numerics.lstm.model import dropout_masks, init_lstm, loss_and_grads
+from rnn_theory.numerics.infra.optim import Adam
 
 
 def numpy_step_seconds(hidden, batch, length, n_in, repeat, dtype):

@@ -28,9 +28,9 @@ import time
 
 import numpy as np
 
-from numerics.rnn import RateRNN
-from numerics.tasks import flipflop
-from numerics.train import train
+from rnn_theory.numerics.rate.model import RateRNN
+from rnn_theory.numerics.rate.tasks import flipflop
+from rnn_theory.numerics.rate.train import train
 
 
 def _best(fn, repeats):

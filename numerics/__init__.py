@@ -1,4 +1,4 @@
 """NumPy/SciPy simulations, a torch-free trainer and analyses that check :mod:`theory`."""
-from theory.errors import RNNTheoryError
+from rnn_theory.theory.errors import RNNTheoryError
 
 __all__ = ["RNNTheoryError"]

@@ -1,5 +1,5 @@
-"""Re-export of the package's exception family (defined in :mod:`theory.errors`)."""
-from theory.errors import (  # noqa: F401
+"""Re-export of the package's exception family (defined in :mod:`rnn_theory.theory.errors`)."""
+from rnn_theory.theory.errors import (  # noqa: F401
     DomainError,
     FixedPointNotConverged,
     NonFiniteError,

@@ -17,9 +17,9 @@ Two halves:
 
 Example: validate the speed-up :math:`G(0)\to(1-g^2)^{-2}` (R4) against simulations::
 
-    from numerics.testing import compare_to_simulation
+    from rnn_theory.numerics.testing import compare_to_simulation
     import numpy as np
-    from numerics.linear import draw_network
+    from rnn_theory.numerics.linear import draw_network
 
     def G0(rng, g=0.5, n=400):
         W0, m, w = draw_network(n, g, rng)
@@ -37,7 +37,7 @@ from typing import Callable
 
 import numpy as np
 
-from theory.errors import DomainError, ShapeError
+from rnn_theory.theory.errors import DomainError, ShapeError
 
 __all__ = [
     "Comparison",
@@ -187,7 +187,7 @@ def _st():
     try:
         from hypothesis import strategies as st
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("numerics.testing strategies need hypothesis: pip install 'rnn-theory[test]'") from exc
+        raise ImportError("rnn_theory.numerics.testing strategies need hypothesis: pip install 'rnn-theory[test]'") from exc
     return st
 
 
@@ -228,7 +228,7 @@ def normalised_vectors(n=None):
 
     @st.composite
     def build(draw):
-        from .linear import normalise_inputs
+        from rnn_theory.numerics.linear import normalise_inputs
 
         size = draw(n_st)
         rng = np.random.default_rng(draw(seeds()))
@@ -252,7 +252,7 @@ def random_networks(n=None, g=None, *, require_stable: bool = True):
 
     @st.composite
     def build(draw):
-        from .linear import draw_network, max_real_eig
+        from rnn_theory.numerics.linear import draw_network, max_real_eig
 
         size, gain, seed = draw(n_st), draw(g_st), draw(seeds())
         W0, m, w = draw_network(size, gain, np.random.default_rng(seed))
@@ -276,7 +276,7 @@ def stable_matrices(n=None, max_real: float = 0.9):
 
     @st.composite
     def build(draw):
-        from .linear import max_real_eig
+        from rnn_theory.numerics.linear import max_real_eig
 
         size, seed = draw(n_st), draw(seeds())
         scale = draw(st.floats(0.0, 2.0))

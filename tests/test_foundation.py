@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from numerics import io, optim, sweep
-from numerics.cli import COMMANDS, build_parser
-from theory.errors import DomainError, NonFiniteError, RNNTheoryError, ShapeError, check_gain
+from rnn_theory.numerics.infra import io
+
+from rnn_theory.numerics.infra import optim
+
+from rnn_theory.numerics.infra import sweep
+from rnn_theory.numerics.cli import COMMANDS, build_parser
+from rnn_theory.theory.errors import DomainError, NonFiniteError, RNNTheoryError, ShapeError, check_gain
 
 
 def _quadratic_run(opt, steps=2000):

@@ -88,7 +88,7 @@ def check_finite(name: str, value) -> np.ndarray:
     >>> check_finite("x", [1.0, float("nan")])
     Traceback (most recent call last):
     ...
-    theory.errors.NonFiniteError: x contains NaN or infinity (1 of 2 entries); pass finite values
+    rnn_theory.theory.errors.NonFiniteError: x contains NaN or infinity (1 of 2 entries); pass finite values
     """
     arr = np.asarray(value)
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
@@ -107,7 +107,7 @@ def check_shape(name: str, arr, shape: tuple) -> np.ndarray:
     >>> check_shape("W", np.zeros((3, 2)), (3, 3))
     Traceback (most recent call last):
     ...
-    theory.errors.ShapeError: W has shape (3, 2); expected (3, 3)
+    rnn_theory.theory.errors.ShapeError: W has shape (3, 2); expected (3, 3)
     """
     arr = np.asarray(arr)
     ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
@@ -125,7 +125,7 @@ def check_real(name: str, value) -> float:
     >>> check_real("zhat", [1.0, 2.0])
     Traceback (most recent call last):
     ...
-    theory.errors.DomainError: zhat must be a real scalar, got [1.0, 2.0]
+    rnn_theory.theory.errors.DomainError: zhat must be a real scalar, got [1.0, 2.0]
     """
     if isinstance(value, (bool, np.bool_)) or (not np.isscalar(value) and np.ndim(value) != 0):
         raise DomainError(f"{name} must be a real scalar, got {value!r}")
@@ -158,7 +158,7 @@ def check_gain(g, *, strict_below_one: bool = True, name: str = "g"):
     >>> check_gain(1.2)
     Traceback (most recent call last):
     ...
-    theory.errors.DomainError: g = 1.2 is outside the valid range 0 <= g < 1 of this large-N formula (B = (I - g J)^-1 only exists for g < 1)
+    rnn_theory.theory.errors.DomainError: g = 1.2 is outside the valid range 0 <= g < 1 of this large-N formula (B = (I - g J)^-1 only exists for g < 1)
     """
     try:
         import sympy

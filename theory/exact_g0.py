@@ -12,7 +12,7 @@ With :math:`W_0 = 0`, :math:`w \perp m` and :math:`\|w\|\|m\| = 1`, :math:`\Delt
   :math:`dc/db` (substituting :math:`b = \tanh s`);
 * the scalar ODE :math:`db/d\tau = (\hat z - z(b))(1-b^2)/(1-b\operatorname{artanh} b)^2`;
 * its Taylor series (Picard iteration in a polynomial ring), which reproduces the R6 series of
-  :mod:`theory.linear` at :math:`\beta = 1`, including :math:`\det A = -\hat z^4\tau^4/12`.
+  :mod:`rnn_theory.theory.linear` at :math:`\beta = 1`, including :math:`\det A = -\hat z^4\tau^4/12`.
 
 Numerics: :func:`solve` integrates the scalar ODE (scipy ``solve_ivp``, DOP853),
 :func:`final_state` finds :math:`b^*` from :math:`b/(1-b\operatorname{artanh} b) = \hat z` with

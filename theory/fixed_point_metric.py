@@ -15,7 +15,7 @@ the dW2 step :math:`W' = I - (A - \eta D)^{-1}` has first-order term :math:`-\et
 \langle AUA, AVA\rangle_F`.  **Nonlinear:** :math:`(I - WG)^\top G(I - W^\top G)^{-1} = G`,
 the identity behind :math:`dW_3 = P\nabla Q`.
 
-Every result is a :class:`~theory.derivation.Derivation` with symbolic checks; the 1-D
+Every result is a :class:`~rnn_theory.theory.derivation.Derivation` with symbolic checks; the 1-D
 closed forms are also available as numeric functions (:func:`numeric`, numpy or mpmath
 backend).
 

@@ -69,9 +69,9 @@ def _tau(tv, name="tau"):
 def speedup(gv):
     r"""Speed-up :math:`G(0) \to \beta^2 = 1/(1-g^2)^2` of learning at initialisation (R4).
 
-    Derived in :mod:`theory.random_matrix` from :math:`\varphi(BB^\top)`.  A sympy symbol
+    Derived in :mod:`rnn_theory.theory.random_matrix` from :math:`\varphi(BB^\top)`.  A sympy symbol
     stays symbolic; a number gives a float.  :math:`|g| \ge 1` raises
-    :class:`~theory.errors.DomainError`.
+    :class:`~rnn_theory.theory.errors.DomainError`.
 
     >>> speedup(0.6)
     2.44140625
@@ -80,7 +80,7 @@ def speedup(gv):
     >>> speedup(1)
     Traceback (most recent call last):
     ...
-    theory.errors.DomainError: g = 1 is outside the valid range 0 <= g < 1 of this large-N formula (B = (I - g J)^-1 only exists for g < 1)
+    rnn_theory.theory.errors.DomainError: g = 1 is outside the valid range 0 <= g < 1 of this large-N formula (B = (I - g J)^-1 only exists for g < 1)
     """
     return rm.speedup(gv)
 
@@ -145,7 +145,7 @@ def first_order(gv, zhat_value, tau_values, *, tilde: bool = False) -> dict:
     Parameters
     ----------
     gv : float
-        Gain, :math:`0 \le g < 1` (else :class:`~theory.errors.DomainError`).
+        Gain, :math:`0 \le g < 1` (else :class:`~rnn_theory.theory.errors.DomainError`).
     zhat_value : float
         Target :math:`\hat z` (any sign).
     tau_values : array_like
@@ -163,7 +163,7 @@ def first_order(gv, zhat_value, tau_values, *, tilde: bool = False) -> dict:
     >>> first_order(1.2, 1.0, [0.0])
     Traceback (most recent call last):
     ...
-    theory.errors.DomainError: g = 1.2 is outside the valid range 0 <= g < 1 of this large-N formula (B = (I - g J)^-1 only exists for g < 1)
+    rnn_theory.theory.errors.DomainError: g = 1.2 is outside the valid range 0 <= g < 1 of this large-N formula (B = (I - g J)^-1 only exists for g < 1)
     """
     gf = _gain(gv)
     zf = _zhat(zhat_value)
@@ -462,7 +462,7 @@ def third_order_series() -> dict:
     Route: :math:`\Delta W = \tau X_1 + \tau^2 X_2 + \tau^3 X_3`, obtained by Picard iteration
     of :math:`\Delta W = \int_0^\tau \varepsilon\,u_W v_W^\top` with
     :math:`B_W = B + B\Delta W B + B\Delta W B\Delta W B + \dots`; every scalar is reduced with
-    the large-N rules (:mod:`theory.random_matrix`), :math:`z_0 \to 0`.  The second singular
+    the large-N rules (:mod:`rnn_theory.theory.random_matrix`), :math:`z_0 \to 0`.  The second singular
     value comes from :math:`e_2 = s_1^2 s_2^2 + \dots` (sum of squared 2×2 minors, computed
     with second compounds of the Gram matrices, exact at :math:`O(\tau^8)` from
     :math:`X_1..X_3`).  Cost: polynomial arithmetic on ~10 atoms, well under a second.

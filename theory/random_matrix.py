@@ -252,7 +252,7 @@ def beta(gv):
     >>> beta(1.0)
     Traceback (most recent call last):
     ...
-    theory.errors.DomainError: g = 1.0 is outside the valid range 0 <= g < 1 of this large-N formula (B = (I - g J)^-1 only exists for g < 1)
+    rnn_theory.theory.errors.DomainError: g = 1.0 is outside the valid range 0 <= g < 1 of this large-N formula (B = (I - g J)^-1 only exists for g < 1)
     """
     check_gain(gv)
     expr = phi("BT")
@@ -277,7 +277,7 @@ def speedup(gv):
 
     Derived from the moment rule :math:`\varphi(BB^\top)`; a sympy symbol gives a sympy
     expression, a number gives a float (numpy arrays are evaluated elementwise).
-    Raises :class:`~theory.errors.DomainError` unless :math:`0 \le g < 1`.
+    Raises :class:`~rnn_theory.theory.errors.DomainError` unless :math:`0 \le g < 1`.
 
     >>> speedup(sp.Symbol("g"))
     (g**2 - 1)**(-2)

@@ -9,14 +9,14 @@ import importlib
 
 __all__ = ["MODULES", "available_modules", "all_derivations"]
 
-MODULES = ["theory.linear", "theory.random_matrix", "theory.exact_g0", "theory.fixed_point_metric"]
+MODULES = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0", "rnn_theory.theory.fixed_point_metric"]
 
 
 def available_modules(modules=None) -> list:
     """Import each module of ``modules`` (default :data:`MODULES`); skip only missing ones.
 
-    >>> [m.__name__ for m in available_modules(["theory.random_matrix", "theory.does_not_exist"])]
-    ['theory.random_matrix']
+    >>> [m.__name__ for m in available_modules(["rnn_theory.theory.random_matrix", "rnn_theory.theory.does_not_exist"])]
+    ['rnn_theory.theory.random_matrix']
     """
     out = []
     for name in modules or MODULES:
@@ -33,7 +33,7 @@ def all_derivations(modules=None) -> list:
     return [(mod.__name__, d) for mod in available_modules(modules) for d in mod.derivations()]
 
 
-BEGIN = "<!-- BEGIN GENERATED: python -m theory.registry --markdown -->"
+BEGIN = "<!-- BEGIN GENERATED: python -m rnn_theory.theory.registry --markdown -->"
 END = "<!-- END GENERATED -->"
 
 
@@ -68,7 +68,7 @@ def update_doc(path, modules=None) -> None:
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    mods = ["theory.linear", "theory.random_matrix", "theory.exact_g0"]
+    mods = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0"]
     if "--update" in sys.argv:
         update_doc(sys.argv[sys.argv.index("--update") + 1], mods)
     else:

@@ -1,1 +1,1 @@
-"""Figure reproductions (one module per paper); see :mod:`numerics.commands.reproduce`."""
+"""Figure reproductions (one module per paper); see :mod:`rnn_theory.numerics.cli.commands.reproduce`."""

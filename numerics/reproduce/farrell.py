@@ -1,7 +1,7 @@
 """Figures 2–5 of Farrell et al. (2022): ``rnn-theory reproduce farrell-fig2 … farrell-fig5``.
 
 Each figure trains networks with γ ∈ {20, 250} over several seeds
-(:func:`numerics.dimensionality.farrell_run`, resumable run folders in ``OUT/runs``) and
+(:func:`rnn_theory.numerics.representations.dimensionality.farrell_run`, resumable run folders in ``OUT/runs``) and
 writes long-format CSVs (columns listed in ``docs/dimensionality.md``):
 
 * ``pr.csv`` — ``gamma, seed, stage, t, pr``: PR of the noise-free states, t = 0…15
@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.plotting import pyplot, save_figure
+from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
-from ..io import write_csv
-from ..sweep import run_sweep
+from rnn_theory.numerics.infra.io import write_csv
+from rnn_theory.numerics.infra.sweep import run_sweep
 
 GAMMAS = (20.0, 250.0)
 SNAP_INDICES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16, 21, 26, 31)
@@ -60,7 +60,7 @@ def _run(configs, out, workers, show_progress):
 
 
 def _farrell_run(cfg):  # module-level indirection keeps the import light for the CLI
-    from ..dimensionality import farrell_run
+    from rnn_theory.numerics.representations.dimensionality import farrell_run
     return farrell_run(cfg)
 
 
@@ -129,7 +129,7 @@ def _summary_rows(records):
     keys = ("final_accuracy", "pr_T_before", "pr_T_after", "top_lyap_before", "top_lyap_after",
             "orth_compression")
     cols = {k: [] for k in ("gamma", "seed", "d", "input_mode", "loss", "hidden_noise", "epochs", *keys)}
-    from ..dimensionality import FarrellConfig
+    from rnn_theory.numerics.representations.dimensionality import FarrellConfig
     defaults = FarrellConfig().to_dict()
     for rec in records:
         for k in cols:

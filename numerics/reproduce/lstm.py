@@ -1,10 +1,10 @@
 r"""``rnn-theory reproduce schuessler-lstm``: low-rank ΔW in a two-layer LSTM (sentiment).
 
-Trains a two-layer LSTM (:mod:`numerics.lstm`) on the synthetic sentiment grammar
-(:mod:`numerics.sentiment`), then truncates ``W_hh1``, ``W_ih2``, ``W_hh2`` (and all three
+Trains a two-layer LSTM (:mod:`rnn_theory.numerics.lstm.model`) on the synthetic sentiment grammar
+(:mod:`rnn_theory.numerics.lstm.sentiment`), then truncates ``W_hh1``, ``W_ih2``, ``W_hh2`` (and all three
 at once, ``weight = "all"``) to rank R as :math:`W_0 + \mathrm{rank}_R(\Delta W)` (``dW``)
 or :math:`\mathrm{rank}_R(W)` (``W``) and measures held-out accuracy
-(:mod:`numerics.lstm_analysis`).
+(:mod:`rnn_theory.numerics.lstm.truncation`).
 
 Files written to ``out``:
 
@@ -20,7 +20,7 @@ Quick mode (``--quick``, :data:`QUICK`): hidden 64, initial gain g = 3, dropout 
 Adam steps (lr 1e-3, batch 64) on 10000 synthetic sentences, float32 -- about 1-2 minutes
 on one idle core.  Full mode (:data:`FULL`): the paper's hidden size 256 with the learning
 rate scaled by 64/256, 8000 steps on 40000 sentences -- roughly an hour on one core.  For SST + GloVe use
-:func:`run_experiment` with :func:`numerics.sentiment.sst_task` (see ``docs/lstm.md``).
+:func:`run_experiment` with :func:`rnn_theory.numerics.lstm.sentiment.sst_task` (see ``docs/lstm.md``).
 """
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.plotting import pyplot, save_figure
+from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
-from theory.errors import DomainError
+from rnn_theory.theory.errors import DomainError
 
 __all__ = ["LSTMExperiment", "QUICK", "FULL", "train_run", "run_experiment", "lstm"]
 
@@ -76,7 +76,7 @@ FULL = LSTMExperiment(name="full", hidden=256, dim=64, n_train=40000, n_test=200
 
 
 def _task(cfg: dict):
-    from ..sentiment import synthetic_sentiment
+    from rnn_theory.numerics.lstm.sentiment import synthetic_sentiment
 
     rng = np.random.default_rng([cfg["seed"], 7])
     return synthetic_sentiment(rng, n_train=cfg["n_train"], n_test=cfg["n_test"], dim=cfg["dim"])
@@ -84,8 +84,8 @@ def _task(cfg: dict):
 
 def train_run(cfg: dict):
     """Sweep worker: train one LSTM; returns ``(arrays, history, summary)``."""
-    from ..lstm import accuracy, init_lstm, train_lstm
-    from ..sentiment import fit_bow
+    from rnn_theory.numerics.lstm.model import accuracy, init_lstm, train_lstm
+    from rnn_theory.numerics.lstm.sentiment import fit_bow
 
     task = _task(cfg)
     rng = np.random.default_rng([cfg["seed"], 11])
@@ -106,7 +106,7 @@ def run_experiment(params: dict, params0: dict, embedding, test, *, ranks=None) 
 
     Returns ``{"truncation": columns, "singular_values": columns}`` in the CSV layouts above.
     """
-    from ..lstm_analysis import singular_values, truncation_curves
+    from rnn_theory.numerics.lstm.truncation import singular_values, truncation_curves
 
     trunc = truncation_curves(params, params0, embedding, test, ranks=ranks)
     sv = {"weight": [], "kind": [], "index": [], "value": []}
@@ -156,8 +156,8 @@ def _plots(out: Path, trunc: dict, sv: dict) -> list:
 
 def lstm(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
     """Reproduce the LSTM low-rank figure (see module docstring); returns the written files."""
-    from ..io import write_csv
-    from ..sweep import run_sweep
+    from rnn_theory.numerics.infra.io import write_csv
+    from rnn_theory.numerics.infra.sweep import run_sweep
 
     out = Path(out)
     base = QUICK if quick else FULL

@@ -7,7 +7,7 @@ convention, exact g = 0), N = 1024, ẑ ∈ {0.5, 2}, g ∈ {0, 0.6}.
 ``fig4`` — against g = 0…0.9 for ẑ ∈ {0.5, 1, 2}: convergence time, final ‖ΔW‖, average
 gradient norm and shuffle loss, with the first-order laws.
 
-Panels (CSV, long format, header row; written with :func:`numerics.io.write_csv`):
+Panels (CSV, long format, header row; written with :func:`rnn_theory.numerics.infra.io.write_csv`):
 
 * fig3 ``loss.csv``: ``zhat, g, seed, source, tau, tau_tilde, loss`` (``source`` is
   ``simulation``, ``first_order``, ``third_order`` or ``exact_g0``; theory rows have
@@ -20,7 +20,7 @@ Panels (CSV, long format, header row; written with :func:`numerics.io.write_csv`
   by its g = 0 sample mean (the paper's normalisation) with the first-order law
   (``theory``: (1-g²)², 1-g², 1/(1-g²), and g⁴(2-g²)² for the raw shuffle ratio).
 
-Runs are saved under ``out/runs/`` (:func:`numerics.sweep.run_sweep`), so an interrupted
+Runs are saved under ``out/runs/`` (:func:`rnn_theory.numerics.infra.sweep.run_sweep`), so an interrupted
 reproduction resumes; PNGs are written when matplotlib is installed (``[plot]`` extra).
 """
 from __future__ import annotations
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.plotting import pyplot, save_figure
+from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
-from ..io import write_csv
+from rnn_theory.numerics.infra.io import write_csv
 
 __all__ = ["fig3", "fig4", "simulate_run", "theory_curves", "write_curves"]
 
@@ -43,7 +43,7 @@ QUICK_SIZE = (256, 2)
 
 def simulate_run(config: dict):
     """Sweep worker: train one network (config: n, g, zhat, lr0, steps, seed, shuffle)."""
-    from ..linear import shuffle_test, train_linear
+    from rnn_theory.numerics.linear import shuffle_test, train_linear
 
     rng = np.random.default_rng([int(config["seed"]), int(round(config["g"] * 100)), int(round(config["zhat"] * 100))])
     r = train_linear(int(config["n"]), float(config["g"]), float(config["zhat"]), float(config["lr0"]),
@@ -60,8 +60,8 @@ def simulate_run(config: dict):
 
 def theory_curves(g: float, zhat: float, tau_tilde) -> dict:
     """Theory curves on a τ̃ grid: {source: dict(tau, tau_tilde, loss, s1, s2)}."""
-    from theory import exact_g0
-    from theory.linear import first_order, third_order
+    from rnn_theory.theory import exact_g0
+    from rnn_theory.theory.linear import first_order, third_order
 
     tt = np.asarray(tau_tilde, dtype=float)
     fo = first_order(g, zhat, tt, tilde=True)
@@ -87,7 +87,7 @@ def _configs(n, gains, zhats, samples, steps, seed, shuffle, sv_every=1):
 def write_curves(out: Path, *, n: int, gains, zhats, samples: int, steps: int, seed: int = 0,
                  workers=None, show_progress: bool = True, executor=None) -> list:
     """Simulate and write ``loss.csv`` and ``singular_values.csv`` (see module docstring)."""
-    from ..sweep import run_sweep
+    from rnn_theory.numerics.infra.sweep import run_sweep
 
     out = Path(out)
     cfgs = _configs(n, gains, zhats, samples, steps, seed, shuffle=False)
@@ -133,9 +133,9 @@ def fig3(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
 
 def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list:
     """Fig 4: N = 1024 (quick: 256), g = 0…0.9, ẑ ∈ {0.5, 1, 2}, 200 steps, 5 samples (quick: 2)."""
-    from theory.linear import shuffle_loss_ratio
+    from rnn_theory.theory.linear import shuffle_loss_ratio
 
-    from ..sweep import run_sweep
+    from rnn_theory.numerics.infra.sweep import run_sweep
 
     out = Path(out)
     n, samples = QUICK_SIZE if quick else FULL_SIZE
@@ -153,7 +153,7 @@ def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
             summary[k].append(float("nan") if v is None else v)
     paths = [write_csv(out / "summary.csv", summary)]
     norm = {k: [] for k in ("zhat", "g", "quantity", "mean", "std", "n", "theory")}
-    from theory.linear import convergence_time, final_dw_norm, mean_gradient
+    from rnn_theory.theory.linear import convergence_time, final_dw_norm, mean_gradient
 
     laws = {"tau_c": lambda g: convergence_time(g) / convergence_time(0.0),  # (1-g^2)^2
             "dw_norm": lambda g: final_dw_norm(g, 1.0) / final_dw_norm(0.0, 1.0),  # 1-g^2

@@ -1,9 +1,9 @@
 r"""Schuessler et al. (2020), nonlinear tasks: Figs 1–2 and the N-scaling / cosine supplements.
 
-One *run* = one (task, N, g, seed): initialise (:meth:`numerics.rnn.RateRNN.init`),
+One *run* = one (task, N, g, seed): initialise (:meth:`rnn_theory.numerics.rate.model.RateRNN.init`),
 train W_in, W, W_out with Adam (lr = 0.05/N, 32 fresh trials per step), then analyse on
-512 fresh trials (:func:`numerics.analysis.analyze_run`).  :func:`run_config` is the
-module-level sweep function used by :func:`numerics.sweep.run_sweep`, so every run is a
+512 fresh trials (:func:`rnn_theory.numerics.rate.analysis.analyze_run`).  :func:`run_config` is the
+module-level sweep function used by :func:`rnn_theory.numerics.infra.sweep.run_sweep`, so every run is a
 folder ``out/runs/<name>`` written atomically and skipped when the reproduction is rerun.
 
 Seeds: the run with seed ``s`` (the ``seed`` column; ``s = base seed + sample``) draws
@@ -34,12 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.plotting import pyplot, save_figure
+from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
-from theory.errors import RNNTheoryError
+from rnn_theory.theory.errors import RNNTheoryError
 
-from ..io import write_csv
-from ..sweep import run_sweep
+from rnn_theory.numerics.infra.io import write_csv
+from rnn_theory.numerics.infra.sweep import run_sweep
 
 __all__ = ["fig1", "fig2", "nscaling", "cosine", "make_config", "run_config", "G_GRID", "TASK_STEPS",
            "run_rng_seed"]
@@ -82,10 +82,10 @@ def run_config(config: dict, show_progress: bool = False):
 
     Cost :math:`O(\\text{steps}\\cdot 32\\,T N^2 + 27\\cdot n_{\\rm eval} T N^2)`.
     """
-    from ..analysis import analyze_run
-    from ..rnn import RateRNN
-    from ..tasks import TASK_SIZES, get_task
-    from ..train import train
+    from rnn_theory.numerics.rate.analysis import analyze_run
+    from rnn_theory.numerics.rate.model import RateRNN
+    from rnn_theory.numerics.rate.tasks import TASK_SIZES, get_task
+    from rnn_theory.numerics.rate.train import train
 
     task = get_task(config["task"])
     n_in, n_out = TASK_SIZES[config["task"]]
@@ -178,8 +178,8 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
 
 
 def _examples(configs, runs, seed, n_trials=2):
-    from ..rnn import RateRNN, predict
-    from ..tasks import get_task
+    from rnn_theory.numerics.rate.model import RateRNN, predict
+    from rnn_theory.numerics.rate.tasks import get_task
 
     ex = {k: [] for k in ("task", "g", "trial", "t", "kind", "channel", "value")}
     for (t, g), c in configs.items():
@@ -317,9 +317,9 @@ def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_pro
 
 def cosine_run(config: dict):
     """Cosine supplement run: GD on W only, batch 1; eigenvalues of W every 5 steps."""
-    from ..tasks import cosine as cosine_task
-    from ..tasks import cosine_network
-    from ..train import train
+    from rnn_theory.numerics.rate.tasks import cosine as cosine_task
+    from rnn_theory.numerics.rate.tasks import cosine_network
+    from rnn_theory.numerics.rate.train import train
 
     rng = np.random.default_rng([config["seed"], 7, int(round(1000 * config["g"])), config["n"]])
     net0, x0 = cosine_network(config["n"], config["g"], rng, phi=config["phi"])

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.plotting import pyplot, save_figure
+from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
-from ..analysis import max_real_eig
-from ..io import write_csv
-from ..sweep import run_sweep
+from rnn_theory.numerics.rate.analysis import max_real_eig
+from rnn_theory.numerics.infra.io import write_csv
+from rnn_theory.numerics.infra.sweep import run_sweep
 
 # ----------------------------------------------------------------------------- linear
 LINEAR_LRS = (0.03, 0.1, 0.3, 1.0, 3.0)
@@ -41,7 +41,7 @@ ANGLE_LRS = (0.03, 0.1, 0.3, 1.0)
 
 
 def _linear_job(c: dict):
-    from ..fixed_point_linear import angles, landscape, landscape_2d, learning_curve, make_problem, one_dimensional
+    from rnn_theory.numerics.fixed_point.linear_experiment import angles, landscape, landscape_2d, learning_curve, make_problem, one_dimensional
 
     kind = c["kind"]
     if kind == "one_d":
@@ -186,8 +186,8 @@ TWO_LAYER_LRS = {"dW1": 0.1, "dW3": 0.2, "dW4": 0.1}
 
 
 def _digits_job(c: dict):
-    from ..digits import load_digits_split
-    from ..fixed_point_net import FixedPointNet, TrainConfig, train
+    from rnn_theory.numerics.fixed_point.digits import load_digits_split
+    from rnn_theory.numerics.fixed_point.network import FixedPointNet, TrainConfig, train
 
     data = load_digits_split(np.random.default_rng(c["seed"]))
     # identical W, W_x, R and batch order for every rule and rate (seeded; spec §8 quirk 3)
@@ -214,7 +214,7 @@ def digits(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     ``epochs`` overrides the number of epochs (default 15, quick 2; 15 epochs of batch 64
     are 330 steps, close to the paper's 354).
     """
-    from ..digits import load_digits_split
+    from rnn_theory.numerics.fixed_point.digits import load_digits_split
 
     load_digits_split(np.random.default_rng(seed))      # fail early with a clear message if sklearn is missing
     out = Path(out)

@@ -4,13 +4,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.analysis import (analyze_run, convergence_step, dw_svd, evaluate, functional_rank,
+from rnn_theory.numerics.rate.analysis import (analyze_run, convergence_step, dw_svd, evaluate, functional_rank,
                                shuffle_loss, truncate, truncation_losses)
-from numerics.errors import RNNTheoryError, ShapeError
-from numerics.losses import masked_mse
-from numerics.rnn import RateRNN, forward
-from numerics.tasks import flipflop
-from numerics.train import train
+from rnn_theory.numerics.errors import RNNTheoryError, ShapeError
+from rnn_theory.numerics.rate.losses import masked_mse
+from rnn_theory.numerics.rate.model import RateRNN, forward
+from rnn_theory.numerics.rate.tasks import flipflop
+from rnn_theory.numerics.rate.train import train
 
 
 def _lowrank_net(n=20, g=0.8, rank=2, seed=0):

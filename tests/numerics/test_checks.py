@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from numerics import checks
-from numerics.cli import main
+from rnn_theory.numerics import checks
+from rnn_theory.numerics.cli import main
 
 
 def test_gradient_check_rows_pass_and_state_tolerances():

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 from scipy.spatial.distance import pdist
 
-from numerics.clusters import (ClusterTask, draw_centers, holdout_split, min_separation)
-from numerics.errors import DomainError, RNNTheoryError, ShapeError
+from rnn_theory.numerics.representations.clusters import (ClusterTask, draw_centers, holdout_split, min_separation)
+from rnn_theory.numerics.errors import DomainError, RNNTheoryError, ShapeError
 
 
 def test_min_separation_matches_spec_values():

@@ -1,12 +1,12 @@
-"""Tests of numerics.digits: stratified split, IDX reader (synthetic files), sklearn digits."""
+"""Tests of rnn_theory.numerics.fixed_point.digits: stratified split, IDX reader (synthetic files), sklearn digits."""
 import gzip
 import struct
 
 import numpy as np
 import pytest
 
-from numerics.digits import Dataset, load_digits_split, load_mnist_idx, load_mnist_split, read_idx, stratified_split
-from theory.errors import DomainError, RNNTheoryError, ShapeError
+from rnn_theory.numerics.fixed_point.digits import Dataset, load_digits_split, load_mnist_idx, load_mnist_split, read_idx, stratified_split
+from rnn_theory.theory.errors import DomainError, RNNTheoryError, ShapeError
 
 
 def _write_idx(path, arr, magic, compress=False):

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from numerics.dimensionality import (
+from rnn_theory.numerics.representations.dimensionality import (
     FarrellConfig, PlateauSchedule, accuracy, farrell_W, farrell_run, holdout_accuracy,
     init_farrell, loss_and_grad, orthogonal_compression, orthogonal_input, pca_snapshots,
     pr_over_time, regulariser, states, train_farrell)
-from numerics.errors import DomainError
+from rnn_theory.numerics.errors import DomainError
 
 SMALL = dict(N=12, d=3, n_train=40, batch_size=10, epochs=2, n_analysis=120, n_accuracy=60,
              lyap_epochs=(0,), lyap_exponents=3, lyap_steps=50, lyap_inits=2, n_clusters=8)
@@ -62,7 +62,7 @@ def test_dynamics_match_direct_recursion():
         hs.append(h)
     H = states(net, batch.points, 10)
     assert np.allclose(H, np.stack(hs, axis=1), atol=1e-13)
-    from numerics.rnn import forward
+    from rnn_theory.numerics.rate.model import forward
     z = forward(net, batch.inputs).z
     assert np.allclose(z[:, 9], hs[10] @ net.W_out.T + net.b_out, atol=1e-13)
 
@@ -155,7 +155,7 @@ def test_training_reproducible_and_learns(tmp_path):
     c = train_farrell(FarrellConfig(**{**SMALL, "epochs": 1, "train_W_out": False}),
                       checkpoint_dir=tmp_path, keep_epochs=(0,))
     assert np.array_equal(c.net.W_out, c.net0.W_out) and not np.array_equal(c.net.W, c.net0.W)
-    from numerics.io import load_run
+    from rnn_theory.numerics.infra.io import load_run
     rec = load_run(tmp_path / "epoch-0001")
     assert np.array_equal(rec.arrays["W"], c.net.W) and rec.history["epoch"] == [0, 1]
     assert c.checkpoints[0] is c.net0
@@ -165,7 +165,7 @@ def test_training_reproducible_and_learns(tmp_path):
 def test_pr_over_time_layer_zero_is_input():
     task, net = init_farrell(FarrellConfig(**SMALL))
     pts = task.balanced(np.random.default_rng(0), 120).points
-    from numerics.analysis import participation_ratio
+    from rnn_theory.numerics.rate.analysis import participation_ratio
     pr = pr_over_time(net, pts, 15)
     assert pr.shape == (16,) and pr[0] == participation_ratio(pts)
     assert pr[4] == participation_ratio(states(net, pts, 15)[:, 4])
@@ -244,8 +244,8 @@ TINY = dict(seeds=1, highd=1, lowd=1, mse=1, acc_epochs=1, noise_epochs=1, lyap_
 
 @pytest.mark.parametrize("fig", ["fig2", "fig3", "fig4", "fig5"])
 def test_reproduce_writes_the_documented_columns(fig, tmp_path, monkeypatch):
-    from numerics.io import read_csv
-    from numerics.reproduce import farrell
+    from rnn_theory.numerics.infra.io import read_csv
+    from rnn_theory.numerics.reproduce import farrell
     monkeypatch.setattr(farrell, "_settings", lambda quick: dict(TINY))
     paths = getattr(farrell, fig)(tmp_path, quick=True, seed=3, workers=1, show_progress=False)
     names = {p.name for p in paths}

@@ -14,7 +14,7 @@ All runs go through the package's resumable sweep (2 worker processes).
 import numpy as np
 import pytest
 
-from numerics.sweep import run_sweep
+from rnn_theory.numerics.infra.sweep import run_sweep
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def _configs():
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from numerics.dimensionality import farrell_run
+    from rnn_theory.numerics.representations.dimensionality import farrell_run
     return run_sweep(farrell_run, _configs(), tmp_path_factory.mktemp("farrell"), max_workers=2,
                      show_progress=False)
 

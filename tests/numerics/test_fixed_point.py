@@ -1,10 +1,10 @@
-"""Tests of numerics.fixed_point: solver, implicit gradient, rules dW1/dW3/dW4 and metric forms."""
+"""Tests of rnn_theory.numerics.fixed_point: solver, implicit gradient, rules dW1/dW3/dW4 and metric forms."""
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numerics.fixed_point import (
+from rnn_theory.numerics.fixed_point import (
     cross_entropy,
     fixed_point,
     implicit_gradient,
@@ -17,7 +17,7 @@ from numerics.fixed_point import (
     stability_report,
     update_direction,
 )
-from theory.errors import (
+from rnn_theory.theory.errors import (
     DomainError,
     FixedPointNotConverged,
     NonFiniteError,

@@ -1,11 +1,11 @@
-"""Tests of numerics.fixed_point_linear: linear rules dW1-dW3 and the linear experiments."""
+"""Tests of rnn_theory.numerics.fixed_point.linear_experiment: linear rules dW1-dW3 and the linear experiments."""
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numerics.fixed_point import linear_fixed_point
-from numerics.fixed_point_linear import (
+from rnn_theory.numerics.fixed_point import linear_fixed_point
+from rnn_theory.numerics.fixed_point.linear_experiment import (
     LinearProblem,
     angle_deg,
     angles,
@@ -21,7 +21,7 @@ from numerics.fixed_point_linear import (
     one_dimensional,
     resolvent,
 )
-from theory.errors import DomainError, NonFiniteError, ShapeError
+from rnn_theory.theory.errors import DomainError, NonFiniteError, ShapeError
 
 
 def _small(seed, n=15, m=8):

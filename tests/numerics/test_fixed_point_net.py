@@ -1,11 +1,11 @@
-"""Tests of numerics.fixed_point_net on synthetic data (no scikit-learn needed)."""
+"""Tests of rnn_theory.numerics.fixed_point.network on synthetic data (no scikit-learn needed)."""
 import numpy as np
 import pytest
 
-from numerics.digits import Dataset
-from numerics.fixed_point import cross_entropy
-from numerics.fixed_point_net import FixedPointNet, TrainConfig, evaluate, forward, gradients, train
-from theory.errors import DomainError, ShapeError
+from rnn_theory.numerics.fixed_point.digits import Dataset
+from rnn_theory.numerics.fixed_point import cross_entropy
+from rnn_theory.numerics.fixed_point.network import FixedPointNet, TrainConfig, evaluate, forward, gradients, train
+from rnn_theory.theory.errors import DomainError, ShapeError
 
 
 def _blobs(rng, n=300, d=12, c=3):
@@ -130,7 +130,7 @@ def test_bad_input():
 def test_digits_ranking_and_dw1_instability():
     """Spec §7 outcome on 8x8 digits: dW3 beats dW1, whose largest rate drives max Re eig(W) past 1."""
     pytest.importorskip("sklearn")
-    from numerics.digits import load_digits_split
+    from rnn_theory.numerics.fixed_point.digits import load_digits_split
 
     data = load_digits_split(np.random.default_rng(0))
     out = {}

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from numerics import linear as L
-from numerics.testing import random_networks, seeds, stable_matrices
-from theory.errors import (DomainError, NonFiniteError, RNNTheoryError, ShapeError, TrainingDivergedError,
+from rnn_theory.numerics import linear as L
+from rnn_theory.numerics.testing import random_networks, seeds, stable_matrices
+from rnn_theory.theory.errors import (DomainError, NonFiniteError, RNNTheoryError, ShapeError, TrainingDivergedError,
                            UnstableError)
 
 

@@ -3,11 +3,11 @@ and the reproduction/curves outputs."""
 import numpy as np
 import pytest
 
-from numerics import checks
-from numerics.io import read_csv
-from numerics.linear import train_linear
-from numerics.testing import assert_close_to_theory
-from theory.linear import first_order, speedup
+from rnn_theory.numerics import checks
+from rnn_theory.numerics.infra.io import read_csv
+from rnn_theory.numerics.linear import train_linear
+from rnn_theory.numerics.testing import assert_close_to_theory
+from rnn_theory.theory.linear import first_order, speedup
 
 
 def test_first_order_regime_learning_curve():
@@ -35,7 +35,7 @@ def test_initial_gain_is_the_speedup():
 
 
 def test_curves_and_reproduction_outputs(tmp_path, monkeypatch):
-    from numerics.reproduce import schuessler_linear as S
+    from rnn_theory.numerics.reproduce import schuessler_linear as S
 
     monkeypatch.setattr(S, "QUICK_SIZE", (24, 1))
     paths = S.fig4(tmp_path / "f4", quick=True, seed=0, workers=1, show_progress=False)
@@ -64,7 +64,7 @@ def test_full_mode_checks_pass(name):
 
 
 def test_curves_command(tmp_path):
-    from numerics.cli import main
+    from rnn_theory.numerics.cli import main
 
     assert main(["curves", "--out", str(tmp_path / "th"), "--samples", "0", "--g", "0", "0.5", "--zhat", "1"]) == 0
     th = read_csv(tmp_path / "th" / "theory_curves.csv")

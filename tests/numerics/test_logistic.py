@@ -4,8 +4,8 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 from scipy.optimize import minimize
 
-from numerics.logistic import fit_logistic, logistic_objective
-from numerics.errors import DomainError, ShapeError
+from rnn_theory.numerics.representations.logistic import fit_logistic, logistic_objective
+from rnn_theory.numerics.errors import DomainError, ShapeError
 
 
 def _data(seed, n, d, sep):

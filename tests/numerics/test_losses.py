@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import DomainError, ShapeError
-from numerics.losses import cross_entropy, get_loss, masked_mse, mse
+from rnn_theory.numerics.errors import DomainError, ShapeError
+from rnn_theory.numerics.rate.losses import cross_entropy, get_loss, masked_mse, mse
 
 
 def _fd(loss, z, y, m, h=1e-6):

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import DomainError, NonFiniteError, ShapeError
-from numerics.lstm import (
+from rnn_theory.numerics.errors import DomainError, NonFiniteError, ShapeError
+from rnn_theory.numerics.lstm.model import (
     Sequences,
     accuracy,
     bce_with_logits,
@@ -202,7 +202,7 @@ def test_training_learns_a_memory_task_and_is_reproducible():
 
 # ----------------------------------------------------------------------------- analysis
 
-from numerics.lstm_analysis import rank_grid, singular_values, truncate, truncation_curves  # noqa: E402
+from rnn_theory.numerics.lstm.truncation import rank_grid, singular_values, truncate, truncation_curves  # noqa: E402
 
 
 @settings(max_examples=10)

@@ -5,8 +5,8 @@ Run with ``python -m pytest -m slow tests/numerics/test_lstm_repro.py``.
 import numpy as np
 import pytest
 
-from numerics.io import read_csv
-from numerics.reproduce.lstm import QUICK, lstm
+from rnn_theory.numerics.infra.io import read_csv
+from rnn_theory.numerics.reproduce.lstm import QUICK, lstm
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ def _rank_needed(rows, weight, mode, target):
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    from numerics.cli import main
+    from rnn_theory.numerics.cli import main
 
     out = tmp_path_factory.mktemp("lstm")
     # through the command line, as a user runs it

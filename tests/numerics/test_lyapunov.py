@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from numerics.lyapunov import divergence_exponent, lyapunov_spectrum, qr_lyapunov_batch
-from numerics.errors import DomainError, ShapeError
+from rnn_theory.numerics.representations.lyapunov import divergence_exponent, lyapunov_spectrum, qr_lyapunov_batch
+from rnn_theory.numerics.errors import DomainError, ShapeError
 
 
 def farrell_W(N, gamma, rng):

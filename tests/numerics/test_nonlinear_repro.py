@@ -11,9 +11,9 @@ convergence with random connectivity.
 import numpy as np
 import pytest
 
-from numerics.io import read_csv
-from numerics.reproduce.schuessler_nonlinear import fig2, make_config, run_config
-from numerics.sweep import run_sweep
+from rnn_theory.numerics.infra.io import read_csv
+from rnn_theory.numerics.reproduce.schuessler_nonlinear import fig2, make_config, run_config
+from rnn_theory.numerics.infra.sweep import run_sweep
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,7 @@ def test_cosine_needs_randomness():
     """Spec §7 (cosine supplement): at g = 0.4 the oscillation is learned after a plateau, via
     a complex pair of W near 1 ± i 2π/5 (an undamped oscillation of period 5); g = 0 cannot
     (its rank-one structure is tested exactly in test_train.py)."""
-    from numerics.reproduce.schuessler_nonlinear import cosine_run
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import cosine_run
 
     a, h, _ = cosine_run({"n": 256, "g": 0.4, "seed": 0, "phi": "linear", "lr": 0.15, "steps": 700,
                           "eig_every": 50})

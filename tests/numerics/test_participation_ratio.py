@@ -1,10 +1,10 @@
-"""Participation ratio (numerics.analysis.participation_ratio) on constructed data."""
+"""Participation ratio (rnn_theory.numerics.rate.analysis.participation_ratio) on constructed data."""
 import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from numerics.analysis import participation_ratio
-from numerics.errors import RNNTheoryError
+from rnn_theory.numerics.rate.analysis import participation_ratio
+from rnn_theory.numerics.errors import RNNTheoryError
 
 
 def _embed(rng, X, D):

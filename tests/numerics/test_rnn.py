@@ -5,9 +5,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import DomainError, NonFiniteError, RNNTheoryError, ShapeError
-from numerics.losses import cross_entropy, masked_mse
-from numerics.rnn import RateRNN, backward, forward, predict
+from rnn_theory.numerics.errors import DomainError, NonFiniteError, RNNTheoryError, ShapeError
+from rnn_theory.numerics.rate.losses import cross_entropy, masked_mse
+from rnn_theory.numerics.rate.model import RateRNN, backward, forward, predict
 
 ALL = ("W", "W_in", "W_out", "b", "b_out")
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import DomainError, RNNTheoryError, ShapeError
-from numerics.lstm import Sequences
-from numerics.sentiment import (
+from rnn_theory.numerics.errors import DomainError, RNNTheoryError, ShapeError
+from rnn_theory.numerics.lstm.model import Sequences
+from rnn_theory.numerics.lstm.sentiment import (
     SentimentGrammar,
     Vocabulary,
     bag_of_words,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import DomainError, RNNTheoryError, ShapeError
-from numerics.tasks import (TASK_SIZES, TASKS, Trials, cosine, cosine_network, fixed_point, flipflop,
+from rnn_theory.numerics.errors import DomainError, RNNTheoryError, ShapeError
+from rnn_theory.numerics.rate.tasks import (TASK_SIZES, TASKS, Trials, cosine, cosine_network, fixed_point, flipflop,
                             get_task, mante, romo)
 
 

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from numerics import testing as T
-from numerics.linear import max_real_eig
-from theory.errors import DomainError, ShapeError
+from rnn_theory.numerics import testing as T
+from rnn_theory.numerics.linear import max_real_eig
+from rnn_theory.theory.errors import DomainError, ShapeError
 
 
 def test_t_critical_values():
@@ -42,8 +42,8 @@ def test_assert_close_to_theory_raises_with_row():
 
 
 def test_compare_to_simulation_is_deterministic_and_checks_speedup():
-    from numerics.linear import draw_network
-    from theory.linear import speedup
+    from rnn_theory.numerics.linear import draw_network
+    from rnn_theory.theory.linear import speedup
 
     def G0(rng, g=0.5, n=150):
         W0, m, w = draw_network(n, g, rng)
@@ -69,7 +69,7 @@ def test_normalised_vectors_exact_norms(vec):
 @given(net=T.random_networks(n=st.integers(2, 80)))
 @settings(max_examples=20)
 def test_random_networks_are_stable_and_reproducible(net):
-    from numerics.linear import draw_network
+    from rnn_theory.numerics.linear import draw_network
 
     assert max_real_eig(net.W0) < 1
     W0, m, w = draw_network(net.n, net.g, np.random.default_rng(net.seed))

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from numerics.errors import DomainError, RNNTheoryError, ShapeError, TrainingDivergedError
-from numerics.losses import masked_mse
-from numerics.rnn import RateRNN, forward
-from numerics.tasks import fixed_point, flipflop, mante
-from numerics.train import loss_and_grads, train
+from rnn_theory.numerics.errors import DomainError, RNNTheoryError, ShapeError, TrainingDivergedError
+from rnn_theory.numerics.rate.losses import masked_mse
+from rnn_theory.numerics.rate.model import RateRNN, forward
+from rnn_theory.numerics.rate.tasks import fixed_point, flipflop, mante
+from rnn_theory.numerics.rate.train import loss_and_grads, train
 
 
 def _net(n=24, g=0.9, seed=0, **kw):
@@ -102,15 +102,15 @@ def test_bad_input():
 
 
 def _tiny_configs():
-    from numerics.reproduce.schuessler_nonlinear import make_config
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import make_config
 
     return [make_config(t, g, 0, n=8, steps=3, batch_size=2, n_snapshots=2, n_eval=4)
             for t in ("flipflop", "romo") for g in (0.0, 1.0)]
 
 
 def test_sweep_cli_resumes_without_recomputing(tmp_path):
-    from numerics.cli import main
-    from numerics.io import read_csv
+    from rnn_theory.numerics.cli import main
+    from rnn_theory.numerics.infra.io import read_csv
 
     argv = ["sweep", "--tasks", "flipflop,romo", "--g", "0,1", "--seeds", "0", "--n", "8", "--steps", "3",
             "--batch-size", "2", "--snapshots", "2", "--n-eval", "4", "--workers", "1", "--no-progress",
@@ -127,7 +127,7 @@ def test_sweep_cli_resumes_without_recomputing(tmp_path):
 
 
 def test_train_and_analyze_cli(tmp_path, capsys):
-    from numerics.cli import main
+    from rnn_theory.numerics.cli import main
 
     run = tmp_path / "run"
     assert main(["train", "--task", "mante", "--n", "8", "--g", "0.5", "--steps", "3", "--n-eval", "4",
@@ -141,8 +141,8 @@ def test_train_and_analyze_cli(tmp_path, capsys):
 
 def test_same_sweep_through_dask_localcluster(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
-    from numerics.reproduce.schuessler_nonlinear import run_config
-    from numerics.sweep import run_sweep
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import run_config
+    from rnn_theory.numerics.infra.sweep import run_sweep
 
     configs = _tiny_configs()
     serial = run_sweep(run_config, configs, tmp_path / "serial", executor="serial", show_progress=False)
@@ -157,8 +157,8 @@ def test_same_sweep_through_dask_localcluster(tmp_path):
 def test_cosine_at_g0_cannot_oscillate():
     """Spec §7: with W0 = 0 and x0 = m ∝ W_out, every gradient is ∝ m mᵀ, so W stays a
     symmetric rank-one matrix with one real eigenvalue: no oscillation can be learned."""
-    from numerics.reproduce.schuessler_nonlinear import cosine_run
-    from numerics.tasks import cosine_network
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import cosine_run
+    from rnn_theory.numerics.rate.tasks import cosine_network
 
     cfg = {"n": 16, "g": 0.0, "seed": 0, "phi": "linear", "lr": 0.2, "steps": 25, "eig_every": 5}
     arrays, history, _ = cosine_run(cfg)
@@ -172,8 +172,8 @@ def test_cosine_at_g0_cannot_oscillate():
 
 
 def test_supplement_writers_tiny(tmp_path):
-    from numerics.io import read_csv
-    from numerics.reproduce.schuessler_nonlinear import cosine, nscaling
+    from rnn_theory.numerics.infra.io import read_csv
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import cosine, nscaling
 
     nscaling(tmp_path / "ns", quick=True, seed=0, workers=1, show_progress=False, ns=(8, 12), gs=(0.0, 1.0),
              samples=1, steps=3, n_eval=4)
@@ -188,8 +188,8 @@ def test_supplement_writers_tiny(tmp_path):
 
 def test_fig1_fig2_writers_tiny(tmp_path):
     """Column sets of the figure CSVs (relied on by outside checks), on tiny runs."""
-    from numerics.io import read_csv
-    from numerics.reproduce.schuessler_nonlinear import fig1, fig2
+    from rnn_theory.numerics.infra.io import read_csv
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import fig1, fig2
 
     tiny = {"flipflop": 3, "mante": 3, "romo": 3}
     fig2(tmp_path / "f2", quick=True, seed=0, workers=1, show_progress=False, n=8, steps=tiny, samples=2,

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from numerics import cli
-from theory import registry
-from theory.derivation import Check, Derivation
+from rnn_theory.numerics import cli
+from rnn_theory.theory import registry
+from rnn_theory.theory.derivation import Check, Derivation
 
-MY_MODULES = ["theory.linear", "theory.random_matrix", "theory.exact_g0"]
+MY_MODULES = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0"]
 DOC = Path(__file__).resolve().parents[2] / "docs" / "derivations.md"
 
 
@@ -31,7 +31,7 @@ def test_derive_latex_and_only(capsys):
 
 
 def test_derive_fails_on_a_failing_check(monkeypatch, capsys):
-    bad = [("theory.fake", Derivation("X.bad", "a deliberately wrong statement", 0, [Check("1 == 2", False)]))]
+    bad = [("rnn_theory.theory.fake", Derivation("X.bad", "a deliberately wrong statement", 0, [Check("1 == 2", False)]))]
     monkeypatch.setattr(registry, "all_derivations", lambda modules=None: bad)
     rc = cli.main(["derive"])
     out = capsys.readouterr().out
@@ -39,20 +39,20 @@ def test_derive_fails_on_a_failing_check(monkeypatch, capsys):
 
 
 def test_registry_skips_only_missing_modules(monkeypatch):
-    mods = registry.available_modules(["theory.random_matrix", "theory.no_such_module_xyz"])
-    assert [m.__name__ for m in mods] == ["theory.random_matrix"]
+    mods = registry.available_modules(["rnn_theory.theory.random_matrix", "rnn_theory.theory.no_such_module_xyz"])
+    assert [m.__name__ for m in mods] == ["rnn_theory.theory.random_matrix"]
     # a module that exists but fails to import something else must not be hidden
 
     class Finder:
         @staticmethod
         def find_spec(name, path=None, target=None):
-            if name == "theory.broken_for_test":
+            if name == "rnn_theory.theory.broken_for_test":
                 raise ModuleNotFoundError("No module named 'missing_dep'", name="missing_dep")
             return None
 
     monkeypatch.setattr(sys, "meta_path", [Finder()] + sys.meta_path)
     with pytest.raises(ModuleNotFoundError):
-        registry.available_modules(["theory.broken_for_test"])
+        registry.available_modules(["rnn_theory.theory.broken_for_test"])
 
 
 def test_every_derivation_key_is_documented():
@@ -65,4 +65,4 @@ def test_documented_latex_is_current():
     """The appendix of docs/derivations.md is the output of `rnn-theory derive --latex`."""
     text = DOC.read_text(encoding="utf-8")
     stale = [d.key for _, d in registry.all_derivations(MY_MODULES) if d.latex() not in text]
-    assert not stale, f"stale LaTeX for {stale}; regenerate with python -m theory.registry --update docs/derivations.md"
+    assert not stale, f"stale LaTeX for {stale}; regenerate with python -m rnn_theory.theory.registry --update docs/derivations.md"

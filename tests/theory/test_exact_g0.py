@@ -6,9 +6,9 @@ import sympy as sp
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from theory import exact_g0 as E
-from theory import linear as L
-from theory.errors import DomainError
+from rnn_theory.theory import exact_g0 as E
+from rnn_theory.theory import linear as L
+from rnn_theory.theory.errors import DomainError
 
 
 def _full_2x2(zh, t_eval):

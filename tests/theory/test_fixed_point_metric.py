@@ -1,9 +1,9 @@
-"""Tests of theory.fixed_point_metric against independent numerical routes."""
+"""Tests of rnn_theory.theory.fixed_point_metric against independent numerical routes."""
 import mpmath
 import numpy as np
 
-from theory import fixed_point_metric as fpm
-from theory.derivation import Derivation
+from rnn_theory.theory import fixed_point_metric as fpm
+from rnn_theory.theory.derivation import Derivation
 
 
 def test_all_derivations_pass_and_print():

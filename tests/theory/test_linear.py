@@ -6,9 +6,9 @@ import sympy as sp
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from theory import linear as L
-from theory.backends import mpmath_function, numpy_function
-from theory.errors import DomainError
+from rnn_theory.theory import linear as L
+from rnn_theory.theory.backends import mpmath_function, numpy_function
+from rnn_theory.theory.errors import DomainError
 
 g, beta, tau, tt, zhat = L.g, L.beta, L.tau, L.tau_t, L.zhat
 
@@ -182,7 +182,7 @@ def test_bad_input_raises_domain_error(call):
 
 
 def test_nonfinite_tau_raises():
-    from theory.errors import NonFiniteError
+    from rnn_theory.theory.errors import NonFiniteError
 
     with pytest.raises(NonFiniteError, match="tau"):
         L.first_order(0.5, 1.0, [np.inf])
@@ -358,7 +358,7 @@ def test_series_solution_order3_is_r6():
 def test_fifth_order_series_converges_to_exact_g0_with_order_six():
     """The order-5 series vs the exact g = 0 solution: error ratio ~2^6 when halving tt
     (z) and ~2^3 relative for s2 (its relative error is O(tt^3))."""
-    from theory import exact_g0 as E
+    from rnn_theory.theory import exact_g0 as E
 
     ts = np.array([0.05, 0.1])
     ex = E.solve(1.0, ts)

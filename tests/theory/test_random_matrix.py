@@ -5,8 +5,8 @@ import sympy as sp
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from theory import random_matrix as rm
-from theory.errors import DomainError
+from rnn_theory.theory import random_matrix as rm
+from rnn_theory.theory.errors import DomainError
 
 g = rm.g
 beta = 1 / (1 - g**2)
