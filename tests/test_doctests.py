@@ -37,7 +37,10 @@ FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS | _get_number_flag()
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(checker=_get_checker(), optionflags=FLAGS)
+    # verbose=False: doctest would otherwise read "-v" from pytest's command line
+    runner = doctest.DocTestRunner(checker=_get_checker(), verbose=False, optionflags=FLAGS)
+    report = []
     for test in finder.find(module, name):
-        result = runner.run(test, out=lambda s: pytest.fail(f"doctest in {test.name}:\n{s}", pytrace=False))
-        assert result.failed == 0
+        runner.run(test, out=report.append)
+    if runner.failures:
+        pytest.fail("".join(report), pytrace=False)

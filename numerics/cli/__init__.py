@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from rnn_theory import __version__
 from rnn_theory.theory.errors import RNNTheoryError
 
 COMMANDS = {
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rnn-theory",
         description="Symbolic derivations and simulations of learning in recurrent networks.",
     )
+    parser.add_argument("--version", action="version", version=f"rnn-theory {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, help_ in COMMANDS.items():

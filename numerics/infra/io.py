@@ -27,6 +27,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from rnn_theory.numerics.infra.provenance import PROVENANCE_KEY, provenance
 from rnn_theory.theory.errors import RNNTheoryError, ShapeError
 
 __all__ = ["RunRecord", "save_run", "load_run", "run_complete", "write_csv", "read_csv", "atomic_write_text"]
@@ -115,8 +116,14 @@ def read_csv(path: Path | str) -> dict:
 
 def save_run(path: Path | str, config: Mapping, arrays: Mapping[str, np.ndarray] | None = None,
              history: Mapping[str, Sequence] | None = None) -> Path:
-    """Write a run folder atomically (see module docstring); replaces an existing one."""
+    """Write a run folder atomically (see module docstring); replaces an existing one.
+
+    ``config.json`` also records where the run came from under the key ``"provenance"``
+    (package version, source commit, library versions; see
+    :func:`rnn_theory.numerics.infra.provenance.provenance`) unless ``config`` has it.
+    """
     path = Path(path)
+    config = {PROVENANCE_KEY: provenance(), **dict(config)}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{path.name}-", dir=path.parent))
     try:

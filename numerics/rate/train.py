@@ -105,6 +105,65 @@ def _all_finite(d: Mapping) -> bool:
     return all(np.all(np.isfinite(v)) for v in d.values())
 
 
+def _check_train_args(net, task, steps, batch_size, lr, rng, trainable, loss) -> tuple:
+    """Validate :func:`train`'s arguments; returns ``trainable`` as a tuple."""
+    if not isinstance(net, RateRNN):
+        raise RNNTheoryError(f"net must be a RateRNN, got {type(net).__name__}")
+    if not callable(task):
+        raise RNNTheoryError("task must be a callable task(rng, batch_size) -> Trials; see rnn_theory.numerics.rate.tasks.get_task")
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise DomainError(f"steps must be an integer >= 0, got {steps!r}")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise DomainError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(lr, (int, float, np.floating)) or not np.isfinite(lr) or lr <= 0:
+        raise DomainError(f"lr must be a finite number > 0, got {lr!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise RNNTheoryError("rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed))")
+    trainable = tuple(trainable)
+    params = net.params()
+    missing = [k for k in trainable if k not in params]
+    if missing or not trainable:
+        raise RNNTheoryError(f"cannot train {missing or 'nothing'}: the network has parameters {sorted(params)} "
+                             "(build it with bias=True / out_bias=True to train biases)")
+    get_loss(loss)  # validate early
+    return trainable
+
+
+class _History:
+    """Per-step loss and gradient norm, and the ΔW snapshots, of one :func:`train` run."""
+
+    def __init__(self, net0: RateRNN, steps: int, n_snapshots: int, trainable: tuple, keep_weights: bool):
+        params = net0.params()
+        self.net0, self.trainable = net0, trainable
+        self.snaps = snapshot_steps(steps, n_snapshots)
+        self.snap_set = {int(s): i for i, s in enumerate(self.snaps)}
+        self.sv = np.zeros((len(self.snaps), net0.n))
+        self.kept = ({k: np.zeros((len(self.snaps),) + params[k].shape, net0.dtype) for k in trainable}
+                     if keep_weights else {})
+        self.losses = np.full(steps, np.nan)
+        self.gnorms = np.full(steps, np.nan)
+
+    def snapshot(self, k: int, cur: RateRNN) -> None:
+        """Store the singular values of ΔW (and the weights) if step ``k`` is a snapshot step; O(N^3)."""
+        if k in self.snap_set:
+            i = self.snap_set[k]
+            self.sv[i] = np.linalg.svd(cur.W - self.net0.W, compute_uv=False)
+            for n_, a in self.kept.items():
+                a[i] = getattr(cur, n_)
+
+    def partial(self, cur: RateRNN, k: int) -> TrainResult:
+        """The result after the first ``k`` steps (for :class:`TrainingDivergedError`)."""
+        snaps, sv, kept = self.snaps, self.sv, self.kept
+        return TrainResult(net=cur, net0=self.net0, loss=self.losses[:k].copy(), grad_norm=self.gnorms[:k].copy(),
+                           snapshot_steps=snaps[snaps < k], snapshot_sv=sv[snaps < k],
+                           snapshots={n: a[snaps < k] for n, a in kept.items()}, trainable=self.trainable)
+
+    def result(self, cur: RateRNN) -> TrainResult:
+        return TrainResult(net=cur, net0=self.net0, loss=self.losses, grad_norm=self.gnorms,
+                           snapshot_steps=self.snaps, snapshot_sv=self.sv, snapshots=self.kept,
+                           trainable=self.trainable)
+
+
 def train(net: RateRNN, task: Callable, steps: int, batch_size: int, lr: float,
           rng: np.random.Generator, optimizer: str = "adam", *,
           trainable: Iterable[str] = ("W_in", "W", "W_out"), loss="masked_mse",
@@ -149,61 +208,28 @@ def train(net: RateRNN, task: Callable, steps: int, batch_size: int, lr: float,
         step; ``.partial`` is a :class:`TrainResult` holding the last good network and
         the history so far.
     """
-    if not isinstance(net, RateRNN):
-        raise RNNTheoryError(f"net must be a RateRNN, got {type(net).__name__}")
-    if not callable(task):
-        raise RNNTheoryError("task must be a callable task(rng, batch_size) -> Trials; see rnn_theory.numerics.rate.tasks.get_task")
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise DomainError(f"steps must be an integer >= 0, got {steps!r}")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise DomainError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not isinstance(lr, (int, float, np.floating)) or not np.isfinite(lr) or lr <= 0:
-        raise DomainError(f"lr must be a finite number > 0, got {lr!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise RNNTheoryError("rng must be a numpy.random.Generator (e.g. np.random.default_rng(seed))")
-    trainable = tuple(trainable)
+    trainable = _check_train_args(net, task, steps, batch_size, lr, rng, trainable, loss)
     params = net.params()
-    missing = [k for k in trainable if k not in params]
-    if missing or not trainable:
-        raise RNNTheoryError(f"cannot train {missing or 'nothing'}: the network has parameters {sorted(params)} "
-                             "(build it with bias=True / out_bias=True to train biases)")
-    get_loss(loss)  # validate early
     opt = make_optimizer(optimizer, float(lr), **dict(optimizer_kwargs or {}))
     state = opt.init({k: params[k] for k in trainable})
     task_kwargs = dict(task_kwargs or {})
-    snaps = snapshot_steps(steps, n_snapshots)
-    snap_set = {int(s): i for i, s in enumerate(snaps)}
-    sv = np.zeros((len(snaps), net.n))
-    kept = {k: np.zeros((len(snaps),) + params[k].shape, net.dtype) for k in trainable} if keep_snapshot_weights else {}
-    losses = np.full(steps, np.nan)
-    gnorms = np.full(steps, np.nan)
-    net0 = net
+    hist = _History(net, steps, n_snapshots, trainable, keep_snapshot_weights)
     cur = net
     workspace: dict = {}
-
-    def partial(k):
-        return TrainResult(net=cur, net0=net0, loss=losses[:k].copy(), grad_norm=gnorms[:k].copy(),
-                           snapshot_steps=snaps[snaps < k], snapshot_sv=sv[snaps < k],
-                           snapshots={n: a[snaps < k] for n, a in kept.items()}, trainable=trainable)
-
     for k in progress(range(steps), total=steps, desc="train", enabled=show_progress):
-        if k in snap_set:
-            i = snap_set[k]
-            sv[i] = np.linalg.svd(cur.W - net0.W, compute_uv=False)
-            for n_, a in kept.items():
-                a[i] = getattr(cur, n_)
+        hist.snapshot(k, cur)
         trials = task(rng, batch_size, **task_kwargs)
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are detected below
             L, grads, _ = loss_and_grads(cur, trials, loss=loss, trainable=trainable, x0=x0,
                                          state_noise=state_noise, act_noise=act_noise, dropout=dropout,
                                          rng=rng, workspace=workspace)
-        losses[k] = L
+        hist.losses[k] = L
         if not np.isfinite(L) or not _all_finite(grads):
             raise TrainingDivergedError(
                 f"training diverged at step {k}: the {'loss' if not np.isfinite(L) else 'gradient'} is NaN or "
                 f"infinite; the last good weights are in .partial.net — try a smaller lr (now {lr})",
-                step=k, partial=partial(k))
-        gnorms[k] = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+                step=k, partial=hist.partial(cur, k))
+        hist.gnorms[k] = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
         if callback is not None:
             callback(k, cur, L)
         step_lr = None if lr_schedule is None else float(lr_schedule(k))
@@ -213,7 +239,7 @@ def train(net: RateRNN, task: Callable, steps: int, batch_size: int, lr: float,
         if not _all_finite(new):
             raise TrainingDivergedError(
                 f"training diverged at step {k}: the update produced NaN or infinite weights; the last good "
-                f"weights are in .partial.net — try a smaller lr (now {lr})", step=k, partial=partial(k + 1))
+                f"weights are in .partial.net — try a smaller lr (now {lr})", step=k,
+                partial=hist.partial(cur, k + 1))
         cur = cur.replace(**new)
-    return TrainResult(net=cur, net0=net0, loss=losses, grad_norm=gnorms, snapshot_steps=snaps,
-                       snapshot_sv=sv, snapshots=kept, trainable=trainable)
+    return hist.result(cur)

@@ -1,4 +1,6 @@
 """`rnn-theory derive`: prints every result with its checks, LaTeX mode, exit codes, docs."""
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,12 +29,42 @@ def test_derive_latex_and_only(capsys):
     rc = cli.main(["derive", "--latex", "--only", "R6"])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "$$" in out and r"\tilde{\tau}" in out and "[R5." not in out
+    assert r"\begin{align}" in out and r"\tilde{\tau}" in out and "[R5." not in out
+    assert "$$" not in out and "✓" not in out
+    # every line outside the align environments is a LaTeX comment
+    inside = False
+    for line in out.splitlines():
+        if line.startswith(r"\begin{align}"):
+            inside = True
+        elif line.startswith(r"\end{align}"):
+            inside = False
+        elif line and not inside:
+            assert line.startswith("%"), line
+
+
+def test_derive_only_without_match_is_an_error(capsys):
+    rc = cli.main(["derive", "--only", "ZZ"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--only ZZ" in err and err.count("\n") == 1
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None,
+                    reason="pdflatex not installed (Debian: apt-get install texlive-latex-base); CI installs it")
+def test_derive_latex_compiles_with_pdflatex(tmp_path, capsys):
+    """The whole `derive --latex --standalone` output is a LaTeX document that compiles."""
+    assert cli.main(["derive", "--latex", "--standalone"]) == 0
+    tex = tmp_path / "derivations.tex"
+    tex.write_text(capsys.readouterr().out, encoding="utf-8")
+    out = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert (tmp_path / "derivations.pdf").stat().st_size > 0
+    assert "Undefined control sequence" not in out.stdout
 
 
 def test_derive_fails_on_a_failing_check(monkeypatch, capsys):
     bad = [("rnn_theory.theory.fake", Derivation("X.bad", "a deliberately wrong statement", 0, [Check("1 == 2", False)]))]
-    monkeypatch.setattr(registry, "all_derivations", lambda modules=None: bad)
+    monkeypatch.setattr(registry, "all_derivations", lambda modules=None, **kw: bad)
     rc = cli.main(["derive"])
     out = capsys.readouterr().out
     assert rc == 1 and "FAILED" in out and "✗ 1 == 2" in out

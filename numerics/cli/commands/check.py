@@ -9,6 +9,7 @@ Exit status 0 when every check passes, 1 otherwise.  Deterministic: fixed seeds.
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -18,7 +19,11 @@ def add_arguments(p):
                    help="smaller runs (< 1 minute on 2 cores); the full mode takes a few minutes")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON to FILE")
     p.add_argument("--only", nargs="+", metavar="CHECK",
-                   help="run only these checks: gradient moments early sweep g0 collapse")
+                   help="run only these checks: gradient moments early sweep g0 collapse, or the "
+                        "name of a --module (user modules always run)")
+    p.add_argument("--module", metavar="NAME", action="append", default=[],
+                   help="also run a user's module exposing checks(quick) (repeatable; "
+                        "see docs/own_derivations.md)")
     p.add_argument("--workers", type=int, default=None,
                    help="processes for the multi-run checks (default: up to 2 quick, 4 full)")
     p.add_argument("--no-progress", action="store_true", help="silence progress output")
@@ -27,13 +32,20 @@ def add_arguments(p):
 
 def run(args) -> int:
     from rnn_theory.numerics.checks import run_checks
+    from rnn_theory.numerics.checks.user import user_check_modules
     from rnn_theory.numerics.infra.io import atomic_write_text
+    from rnn_theory.numerics.infra.provenance import provenance
 
     echo = None if args.no_progress else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    report = run_checks(quick=args.quick, only=args.only, workers=args.workers,
-                        show_progress=not args.no_progress, echo=echo)
+    user = user_check_modules(args.module)  # import errors surface before any work starts
+    labels = {label for label, _ in user}
+    only = None if args.only is None else [n for n in args.only if n not in labels]
+    report = run_checks(quick=args.quick, only=only, workers=args.workers,
+                        show_progress=not args.no_progress, echo=echo, user_modules=user)
     print(report.table(notes=not args.no_notes))
     if args.json is not None:
-        atomic_write_text(args.json, report.to_json())
+        data = json.loads(report.to_json())
+        data["provenance"] = provenance()
+        atomic_write_text(args.json, json.dumps(data, indent=2))
         print(f"wrote {args.json}", file=sys.stderr)
     return 0 if report.passed else 1

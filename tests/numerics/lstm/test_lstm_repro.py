@@ -1,6 +1,6 @@
 """Slow: ``reproduce schuessler-lstm --quick`` end to end, and the low-rank claim it measures.
 
-Run with ``python -m pytest -m slow tests/numerics/test_lstm_repro.py``.
+Run with ``python -m pytest -m slow tests/numerics/lstm/test_lstm_repro.py``.
 """
 import numpy as np
 import pytest

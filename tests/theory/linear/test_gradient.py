@@ -1,0 +1,110 @@
+"""R1 rank-one gradient and R2 identities along the flow: finite differences, numerical flows."""
+import numpy as np
+import sympy as sp
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from rnn_theory.theory import linear as L
+
+
+# ----------------------------------------------------------------------------- R1 gradient
+def _rand_system(n, gv, seed, zh):
+    rng = np.random.default_rng(seed)
+    J = rng.normal(size=(n, n))
+    rho = max(abs(np.linalg.eigvals(J)))
+    W = gv * J / rho if rho > 0 else np.zeros((n, n))  # spectral radius exactly g < 1
+    w = rng.normal(size=n)
+    m = rng.normal(size=n)
+    return W, w, m, zh
+
+
+def _loss(W, w, m, zh):
+    z = w @ np.linalg.solve(np.eye(len(w)) - W, m)
+    return 0.5 * (zh - z) ** 2
+
+
+@settings(max_examples=30)
+@given(gv=st.floats(0.0, 0.95, exclude_max=True), seed=st.integers(0, 2**31), n=st.integers(2, 8),
+       zh=st.floats(-3, 3))
+@example(gv=0.0, seed=0, n=2, zh=1.0)
+@example(gv=0.94, seed=1, n=8, zh=-2.5)
+def test_gradient_matches_central_differences(gv, seed, n, zh):
+    W, w, m, zh = _rand_system(n, gv, seed, zh)
+    B = np.linalg.inv(np.eye(n) - W)
+    u, v = B.T @ w, B @ m
+    eps = zh - w @ B @ m
+    grad = -eps * np.outer(u, v)  # R1: dL/dW = -eps u v^T
+    h = 1e-6
+    fd = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            E = np.zeros((n, n))
+            E[i, j] = h
+            fd[i, j] = (_loss(W + E, w, m, zh) - _loss(W - E, w, m, zh)) / (2 * h)
+    # central differences: error ~ h^2 |L'''| + round-off ~ 1e-16 |L| / h; scale by |B|^k
+    scale = (1 + abs(zh) + abs(eps)) * np.linalg.norm(B, 2) ** 4 * (np.linalg.norm(w) * np.linalg.norm(m)) ** 2
+    assert np.max(np.abs(fd - grad)) <= 1e-7 * scale
+    s = np.linalg.svd(fd, compute_uv=False)
+    if s[0] > 1e-8:
+        assert s[1] / s[0] < 1e-6 * scale  # finite-difference gradient is rank one
+    s_exact = np.linalg.svd(grad, compute_uv=False)
+    if n > 1 and s_exact[0] > 0:
+        assert s_exact[1] / s_exact[0] < 1e-12
+
+
+def test_sympy_matrix_gradient_evaluates_to_outer_product():
+    N, W, w, m, dz = L.readout_gradient()
+    n = 5
+    sub = {N: n}
+    f = sp.lambdify((W.subs(sub), w.subs(sub), m.subs(sub)), dz.subs(sub), "numpy")
+    Wn, wn, mn, _ = _rand_system(n, 0.7, 5, 1.0)
+    B = np.linalg.inv(np.eye(n) - Wn)
+    np.testing.assert_allclose(f(Wn, wn[:, None], mn[:, None]), np.outer(B.T @ wn, B @ mn), rtol=1e-12, atol=1e-14)
+
+
+# ----------------------------------------------------------------------------- R2 identities on a flow
+def test_identities_along_numerical_flow():
+    """Integrate dW/dtau = eps u v^T (N = 12) with a tight RK integrator; check R2 by finite
+    differences in time (error ~ dt^2) and the conserved ratio (at the integrator tolerance)."""
+    from scipy.integrate import solve_ivp
+
+    n = 12
+    W0, w, m, zh = _rand_system(n, 0.5, 3, 1.5)
+    w = w / np.linalg.norm(w) / np.sqrt(n)
+    m = m / np.linalg.norm(m) * np.sqrt(n)
+
+    def parts(Wf):
+        B = np.linalg.inv(np.eye(n) - Wf)
+        u, v = B.T @ w, B @ m
+        return B, u, v, zh - w @ B @ m
+
+    def rhs(_t, y):
+        B, u, v, eps = parts(y.reshape(n, n))
+        return (eps * np.outer(u, v)).ravel()
+
+    def rk4(Wf, h):
+        k1 = rhs(0, Wf.ravel()).reshape(n, n)
+        k2 = rhs(0, (Wf + h / 2 * k1).ravel()).reshape(n, n)
+        k3 = rhs(0, (Wf + h / 2 * k2).ravel()).reshape(n, n)
+        k4 = rhs(0, (Wf + h * k3).ravel()).reshape(n, n)
+        return Wf + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+    sol = solve_ivp(rhs, (0, 0.4), W0.ravel(), method="DOP853", rtol=1e-12, atol=1e-14, t_eval=[0.0, 0.2, 0.4])
+    B, u, v, _ = parts(W0)
+    ratio0 = (u @ u) / (v @ v)
+    dt = 1e-5  # truncation ~ (dt * rate)^2 / 6 ~ 1e-9, round-off ~ 1e-16 / dt ~ 1e-11
+    for k in range(sol.y.shape[1]):
+        Wt = sol.y[:, k].reshape(n, n)
+        B, u, v, eps = parts(Wt)
+        vals = {}
+        for s_ in (-1, 1):  # one RK4 step of +-dt (local error dt^5), then central differences
+            Bs, us, vs, _ = parts(rk4(Wt, s_ * dt))
+            vals[s_] = dict(z=w @ Bs @ m, G=(us @ us) * (vs @ vs), u=us, v=vs)
+        d = {q: (vals[1][q] - vals[-1][q]) / (2 * dt) for q in ("z", "G", "u", "v")}
+        G = (u @ u) * (v @ v)
+        c = w @ B @ B.T @ B @ m
+        np.testing.assert_allclose(d["z"], eps * G, rtol=1e-7)
+        np.testing.assert_allclose(d["G"], 4 * eps * c * G, rtol=1e-7)
+        np.testing.assert_allclose(d["u"], eps * (u @ u) * (B.T @ v), rtol=1e-6, atol=1e-9 * np.abs(d["u"]).max())
+        np.testing.assert_allclose(d["v"], eps * (v @ v) * (B @ u), rtol=1e-6, atol=1e-9 * np.abs(d["v"]).max())
+        np.testing.assert_allclose((u @ u) / (v @ v), ratio0, rtol=1e-10)
