@@ -58,6 +58,12 @@ def run_rng_seed(seed: int, task: str, g: float, n: int) -> list:
     return [int(seed), TASK_ID[task], int(round(1000 * g)), int(n)]
 
 
+def eval_entropy(config: dict) -> list:
+    """Entropy of the evaluation batch (and shuffle) of a run's analyses: the run's entropy
+    plus ``[1]``, so that ``rnn-theory analyze`` reproduces ``train``'s numbers."""
+    return list(config["rng_entropy"]) + [1]
+
+
 def make_config(task: str, g: float, seed: int, *, n: int = 256, steps: int | None = None,
                 batch_size: int = 32, lr: float | None = None, n_snapshots: int = 200,
                 n_eval: int = 512, dtype: str = "float64", analyze: bool = True,
@@ -101,7 +107,7 @@ def run_config(config: dict, show_progress: bool = False):
     summary = {}
     if config.get("analyze", True):
         a = analyze_run(net.astype(np.float64), net0.W.astype(np.float64), res.loss, task,
-                        np.random.default_rng(list(config["rng_entropy"]) + [1]), n_eval=config["n_eval"])
+                        np.random.default_rng(eval_entropy(config)), n_eval=config["n_eval"])
         summary = a.summary()
         arrays.update({"singular_values": a.singular_values, "trunc_rank": a.truncation["rank"],
                        "trunc_loss": a.truncation["loss"], "trunc_residual_norm": a.truncation["residual_norm"],

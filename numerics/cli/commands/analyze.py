@@ -4,6 +4,10 @@ Example::
 
     rnn-theory analyze runs/ff-g0.9 [--n-eval 512] [--max-rank 25] [--seed 1]
 
+By default the evaluation batch is the one ``train`` used (same seed and size, stored
+with the run), so ``analyze`` reproduces ``train``'s numbers; ``--seed``/``--n-eval``
+draw another batch.
+
 Reads ``W0``, ``W``, ``W_in``, ``W_out`` and the loss history of a run written by
 ``rnn-theory train`` / ``sweep`` / ``reproduce``, prints the summary and writes
 ``truncation.csv`` (rank, loss, loss_ratio, residual_norm, explained),
@@ -16,9 +20,11 @@ from pathlib import Path
 
 def add_arguments(p):
     p.add_argument("run_dir", type=Path, help="run folder (config.json, arrays.npz, history.csv)")
-    p.add_argument("--n-eval", type=int, default=512, help="fresh evaluation trials (default 512)")
+    p.add_argument("--n-eval", type=int, default=None,
+                   help="evaluation trials (default: the run's, 512 if it has none)")
     p.add_argument("--max-rank", type=int, default=25, help="largest truncation rank R (default 25)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the evaluation batch and the shuffle")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of another evaluation batch and shuffle (default: the batch train used)")
 
 
 def run(args) -> int:
@@ -31,17 +37,25 @@ def run(args) -> int:
     from rnn_theory.numerics.infra.io import atomic_write_text, load_run, write_csv
     from rnn_theory.numerics.rate.model import RateRNN
     from rnn_theory.numerics.rate.tasks import get_task
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import eval_entropy
 
-    if args.n_eval < 1 or args.max_rank < 0:
+    if (args.n_eval is not None and args.n_eval < 1) or args.max_rank < 0:
         raise DomainError("--n-eval must be >= 1 and --max-rank >= 0")
     rec = load_run(args.run_dir)
+    n_eval = args.n_eval or int(rec.config.get("n_eval", 512))
+    if args.seed is not None:
+        rng = np.random.default_rng(args.seed)
+    elif "rng_entropy" in rec.config:
+        rng = np.random.default_rng(eval_entropy(rec.config))
+    else:
+        rng = np.random.default_rng(1)
     need = {"W0", "W", "W_in", "W_out"} - set(rec.arrays)
     if need or "task" not in rec.config or "loss" not in rec.history:
         raise RNNTheoryError(f"{args.run_dir} is not a rate-RNN training run (missing {sorted(need) or 'task/loss'})")
     a = rec.arrays
     net = RateRNN(W=a["W"].astype(float), W_in=a["W_in"].astype(float), W_out=a["W_out"].astype(float))
     res = analyze_run(net, a["W0"].astype(float), rec.history["loss"], get_task(rec.config["task"]),
-                      np.random.default_rng(args.seed), n_eval=args.n_eval, ranks=range(args.max_rank + 1))
+                      rng, n_eval=n_eval, ranks=range(args.max_rank + 1))
     s = res.summary()
     tr = res.truncation
     write_csv(args.run_dir / "truncation.csv", {"rank": tr["rank"], "loss": tr["loss"],

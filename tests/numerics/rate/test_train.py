@@ -139,6 +139,25 @@ def test_train_and_analyze_cli(tmp_path, capsys):
     assert "lr" in capsys.readouterr().err
 
 
+def test_analyze_reproduces_train_numbers(tmp_path, capsys):
+    """`analyze` on a fresh `train` run draws the same evaluation batch: same numbers."""
+    import json
+
+    from rnn_theory.numerics.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--task", "flipflop", "--n", "16", "--g", "0.9", "--steps", "40", "--n-eval", "16",
+                 "--snapshots", "2", "--no-progress", "--out", str(run)]) == 0
+    trained = json.loads((run / "config.json").read_text())
+    assert main(["analyze", str(run)]) == 0
+    analysed = json.loads((run / "analysis.json").read_text())
+    keys = ["functional_rank", "shuffle_loss_ratio", "dw_norm", "final_eval_loss", "converged_step"]
+    assert {k: analysed[k] for k in keys} == {k: trained[k] for k in keys}
+    assert main(["analyze", str(run), "--seed", "5"]) == 0       # another batch: another loss
+    assert json.loads((run / "analysis.json").read_text())["final_eval_loss"] != trained["final_eval_loss"]
+    capsys.readouterr()
+
+
 def test_same_sweep_through_dask_localcluster(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     from rnn_theory.numerics.reproduce.schuessler_nonlinear import run_config
