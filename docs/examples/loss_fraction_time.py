@@ -32,24 +32,27 @@ FACTOR = 2  # the 2 in L ∝ exp(-2 beta^2 tau); FACTOR = 1 is the deliberate bu
 EPS = sp.Symbol("varepsilon", positive=True)
 
 
+def loss_ratio_model():
+    r"""The user's model of the first-order loss decay, :math:`L/L_0 = e^{-2\beta^2\tau}`."""
+    return sp.exp(-FACTOR * beta**2 * tau)
+
+
 def tau_tilde_eps():
     r"""Derive :math:`\tilde\tau_\varepsilon` (sympy): solve :math:`L(\tau) = \varepsilon L_0`."""
-    sol = first_order_solution()
-    ratio = sp.simplify(sol["loss"] / sol["loss"].subs(tau, 0))
-    (t_eps,) = sp.solve(sp.Eq(ratio, EPS), tau)
-    derived = sp.simplify(beta**2 * t_eps)
-    return derived if FACTOR == 2 else sp.log(1 / EPS) / 1  # FACTOR = 1: a typed-in wrong law
+    (t_eps,) = sp.solve(sp.Eq(loss_ratio_model(), EPS), tau)
+    return sp.simplify(beta**2 * t_eps)
 
 
 def derivations():
-    """One derived result, key ``U1.tau_eps``, with two independent symbolic checks."""
+    """One derived result, key ``U1.tau_eps``, with two checks against the package's R5."""
     sol = first_order_solution()
     law = tau_tilde_eps()
+    # independent route: the package's dsolve-d first-order loss at the derived time
     loss_at = sp.simplify((sol["loss"] / sol["loss"].subs(tau, 0)).subs(tau, law / beta**2))
     return [Derivation(
         "U1.tau_eps", "first time with L = eps L0 at first order, in effective time beta^2 tau",
         sp.Eq(sp.Symbol("tautilde_varepsilon"), law),
-        [Check("L(tau_eps)/L0 = eps (substitution)", sp.simplify(loss_at - EPS) == 0),
+        [Check("the package's first-order L(tau_eps)/L0 = eps (substitution)", sp.simplify(loss_at - EPS) == 0),
          Check("eps = 1/20 gives the package's tau_tilde_c", sp.simplify(law.subs(EPS, sp.Rational(1, 20))
                                                                            - sol["tau_tilde_c"]) == 0)])]
 
