@@ -31,6 +31,7 @@ from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
 from rnn_theory.numerics.infra.io import write_csv
 from rnn_theory.numerics.infra.sweep import run_sweep
+from rnn_theory.numerics.infra.outputs import prepare_output_dir
 
 GAMMAS = (20.0, 250.0)
 SNAP_INDICES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16, 21, 26, 31)
@@ -225,7 +226,7 @@ def _plots(out: Path, written: list, panels: dict):
 def _standard_figure(out, prefix, quick, seed, workers, show_progress, *, d, input_mode, epochs_key,
                      accuracy_run=False):
     s = _settings(quick)
-    out = Path(out)
+    out = prepare_output_dir(out)
     seeds = [seed + i for i in range(s["seeds"])]
     configs = [dict(name=_name(prefix, quick, g, sd), gamma=g, seed=sd, input_mode=input_mode,
                     epochs=s[epochs_key], snapshots=(sd == seeds[0]), **_base(s, d=d))
@@ -280,7 +281,7 @@ def fig5(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     """MSE loss (lr 5e-3, 100 epochs): high-d and low-d PR before/after; and compression needs
     noise (high-d, γ = 250, lr 1e-3, 40 epochs, σ_h ∈ {0, 0.5})."""
     s = _settings(quick)
-    out = Path(out)
+    out = prepare_output_dir(out)
     seeds = [seed + i for i in range(s["seeds"])]
     common = dict(loss="mse", lr=5e-3, epochs=s["mse"], lyap_epochs=[], holdout=False)
     hi = [dict(name=_name("fig5-highd", quick, g, sd), gamma=g, seed=sd, **common, **_base(s, d="N"))
