@@ -152,7 +152,8 @@ def save_run(path: Path | str, config: Mapping, arrays: Mapping[str, np.ndarray]
     """Write a run folder atomically (see module docstring).
 
     ``config.json`` holds ``config`` (the complete resolved configuration), the
-    ``summary`` numbers (their names listed under ``"summary_keys"``) and, under
+    ``summary`` numbers (their names listed under ``"summary_keys"``; a summary entry
+    named like a configuration field is dropped) and, under
     ``"provenance"``, where the run came from (package version, source commit, library
     versions; :func:`rnn_theory.numerics.infra.provenance.provenance`).
 
@@ -163,7 +164,11 @@ def save_run(path: Path | str, config: Mapping, arrays: Mapping[str, np.ndarray]
     """
     path = Path(path)
     summary = dict(summary or {})
-    full = {PROVENANCE_KEY: provenance(), **dict(config), **summary, SUMMARY_KEYS: sorted(summary)}
+    config = dict(config)
+    # the configuration wins over a summary entry of the same name, so that the stored
+    # configuration is exactly the requested one
+    full = {PROVENANCE_KEY: provenance(), **summary, **config,
+            SUMMARY_KEYS: sorted(k for k in summary if k not in config)}
     if path.exists() or path.is_symlink():
         if not is_run_dir(path):
             check_run_target(path, None, None)  # raises with the reason

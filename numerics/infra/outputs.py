@@ -180,9 +180,13 @@ def check_writable(folder: Path, what: str = "output") -> None:
         p = p.parent
     if not p.is_dir():
         raise OutputExistsError(f"cannot write the {what} under {folder}: {p} is {_describe(p)}, not a folder")
-    if not os.access(p, os.W_OK | os.X_OK):
-        raise OutputExistsError(f"cannot write the {what} under {folder}: {p} is not writable; "
-                                "choose another location")
+    try:  # a real probe: permissions, read-only file systems, and root alike
+        fd, probe = tempfile.mkstemp(prefix=_tmp_prefix("probe"), dir=p)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputExistsError(f"cannot write the {what} under {folder}: {p} is not writable "
+                                f"({exc.strerror}); choose another location") from None
 
 
 def prepare_output_dir(path: Path | str, what: str = "output folder") -> Path:
@@ -281,8 +285,10 @@ def check_run_target(path: Path | str, requested: Mapping | None, stored: Mappin
         check_writable(path.parent, "run folder")
         return "new"
     if not is_run_dir(path):
-        raise OutputExistsError(f"{path} exists and is {_describe(path)} (not an rnn-theory run folder, or one "
-                                "holding other files); nothing was written — choose another path")
+        what = _describe(path)
+        if what.startswith("a folder"):
+            what = "a folder that is not an rnn-theory run folder (or holds other files too)"
+        raise OutputExistsError(f"{path} exists and is {what}; nothing was written — choose another path")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise OutputExistsError(f"cannot replace the run folder {path}: {path.parent} is not writable")
     if overwrite:

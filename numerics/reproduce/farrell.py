@@ -32,6 +32,7 @@ from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 from rnn_theory.numerics.infra.io import write_csv
 from rnn_theory.numerics.infra.sweep import run_sweep
 from rnn_theory.numerics.infra.outputs import prepare_output_dir
+from rnn_theory.theory.errors import RNNTheoryError
 
 GAMMAS = (20.0, 250.0)
 SNAP_INDICES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16, 21, 26, 31)
@@ -56,8 +57,13 @@ def _base(s, **kw):
 
 def _run(configs, out, workers, show_progress):
     executor = "serial" if workers == 1 else None
-    return run_sweep(_farrell_run, configs, Path(out) / "runs", executor=executor,
+    runs = run_sweep(_farrell_run, configs, Path(out) / "runs", executor=executor,
                      max_workers=workers, show_progress=show_progress)
+    bad = [n for n, r in runs.items() if r.config.get("diverged")]
+    if bad:  # every run is saved; the figures need every run trained
+        raise RNNTheoryError(f"{len(bad)} run(s) diverged ({', '.join(bad[:3])}); the figure is not made — "
+                             "see diverged_reason in their config.json")
+    return runs
 
 
 def _farrell_run(cfg):  # module-level indirection keeps the import light for the CLI

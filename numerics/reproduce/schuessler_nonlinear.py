@@ -99,7 +99,7 @@ def run_config(config: dict, show_progress: bool = False):
                     trainable=tuple(config.get("trainable", ("W_in", "W", "W_out"))), show_progress=show_progress)
     except TrainingDivergedError as exc:  # saved as a diverged run: last good state, no analyses
         res = exc.partial
-        summary = {"diverged": True, "diverged_step": exc.step, "diverged_reason": str(exc)}
+        summary = {"diverged": True, "diverged_step": exc.step, "diverged_reason": str(exc).split(";")[0]}
     net = res.net
     arrays = {"W0": net0.W, "W": net.W, "W_in0": net0.W_in, "W_in": net.W_in, "W_out0": net0.W_out,
               "W_out": net.W_out, "snapshot_steps": res.snapshot_steps, "snapshot_sv": res.snapshot_sv}
