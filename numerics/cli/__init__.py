@@ -57,7 +57,10 @@ def _one_line(exc: BaseException) -> str:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error (one line, status 2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     prog = f"rnn-theory {args.command}"
     try:
         code = int(args._module.run(args) or 0)

@@ -20,7 +20,8 @@ Outputs (long format, one CSV per panel):
   ``spectra.csv`` (task, g, seed, matrix, index, real, imag) and ``spectra_sv.csv``
   (task, g, seed, matrix, index, sv); g ∈ {0, 0.9, 1.8}.
 * ``fig2``: ``summary.csv`` (task, g, seed, converged_step, dw_norm, functional_rank,
-  shuffle_loss_ratio; ``nan`` = not converged / not found) and ``aggregate.csv``
+  shuffle_loss_ratio; ``nan`` = not converged / not found / diverged — diverged runs are
+  listed in ``provenance.json`` by ``rnn-theory reproduce``, which then exits 3) and ``aggregate.csv``
   (mean ± std per (task, g) over samples, only when all samples converged with a found
   functional rank — the paper's averaging rule).
 * ``nscaling``: ``nscaling.csv`` (task, n, g, seed, converged_step, dw_norm, w0_norm,
@@ -262,7 +263,7 @@ def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
                for t in grid for g in grid[t] for s in range(samples)]
     runs = _sweep(configs, out, workers, show_progress)
     summ = {k: [] for k in ("task", "g", "seed", "converged_step", "dw_norm", "functional_rank",
-                            "shuffle_loss_ratio", "diverged")}
+                            "shuffle_loss_ratio")}
     for c in configs:
         cfg = runs[c["name"]].config
         for k in summ:
@@ -325,8 +326,7 @@ def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_pro
     configs = [make_config(task, g, seed + s, n=n, steps=steps, n_snapshots=0, n_eval=n_eval)
                for n in ns for g in gs for s in range(samples)]
     runs = _sweep(configs, out, workers, show_progress)
-    cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm", "functional_rank",
-                            "diverged")}
+    cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm", "functional_rank")}
     for c in configs:
         cfg = runs[c["name"]].config
         for k in cols:

@@ -76,8 +76,11 @@ def summary_columns(configs, runs) -> dict:
         cfg = runs[c["name"]].config
         diverged = bool(cfg.get("diverged"))
         for k in keys:
-            v = int(diverged) if k == "diverged" else c[k] if k in c else cfg.get(k)
-            cols[k].append(float("nan") if v is None or (diverged and k not in c) else v)
+            if k == "diverged":
+                cols[k].append(int(diverged))
+                continue
+            v = c[k] if k in c else None if diverged else cfg.get(k)
+            cols[k].append(float("nan") if v is None else v)
     return cols
 
 
