@@ -416,3 +416,77 @@ def test_broken_pipe_is_quiet():
     proc = subprocess.run(f"{sys.executable} -m rnn_theory.numerics derive --only R1 | head -1",
                           shell=True, capture_output=True, text=True, timeout=300)
     assert proc.stdout.count("\n") == 1 and proc.stderr == "", proc.stderr
+
+
+# ----------------------------------------------------------------------------- bad input
+_T = ["train", "--task", "flipflop", "--no-progress"]
+_S = ["sweep", "--no-progress", "--workers", "1"]
+_C = ["curves", "--no-progress"]
+BAD_INPUTS = [
+    (_T + ["--g", "-1"], "--g"), (_T + ["--g", "nan"], "--g"), (_T + ["--g", "inf"], "--g"),
+    (_T + ["--n", "0"], "--n"), (_T + ["--n", "-3"], "--n"), (_T + ["--n", "abc"], "--n"),
+    (_T + ["--seed", "-1"], "--seed"), (_T + ["--steps", "0"], "--steps"), (_T + ["--steps", "-5"], "--steps"),
+    (_T + ["--batch-size", "0"], "--batch-size"), (_T + ["--lr", "0"], "--lr"), (_T + ["--lr", "-1"], "--lr"),
+    (_T + ["--lr", "nan"], "--lr"), (_T + ["--lr", "inf"], "--lr"), (_T + ["--snapshots", "-1"], "--snapshots"),
+    (_T + ["--n-eval", "0"], "--n-eval"), (_T + ["--trainable", "W,V"], "--trainable"),
+    (["train", "--task", "nope", "--out", "x"], "--task"), (_T, "--out"),
+    (_S + ["--seeds", "-1"], "--seeds"), (_S + ["--seeds", "0,,1"], "--seeds"), (_S + ["--n", "0"], "--n"),
+    (_S + ["--g", "nan"], "--g"), (_S + ["--g", "-0.5"], "--g"), (_S + ["--g", "0.5,inf"], "--g"),
+    (_S + ["--workers", "0"], "--workers"), (_S + ["--workers", "-2"], "--workers"),
+    (_S + ["--n-eval", "0"], "--n-eval"), (_S + ["--tasks", "flipflop,nope"], "--tasks"),
+    (_S + ["--batch-size", "0"], "--batch-size"), (_S + ["--lr", "-1"], "--lr"), (_S + ["--steps", "0"], "--steps"),
+    (_S + ["--snapshots", "-2"], "--snapshots"),
+    (["analyze", "/nonexistent/run"], "/nonexistent/run"), (["analyze", "RUN", "--n-eval", "0"], "--n-eval"),
+    (["analyze", "RUN", "--max-rank", "-1"], "--max-rank"), (["analyze", "RUN", "--seed", "-1"], "--seed"),
+    (_C + ["--g", "-1", "--out", "x"], "--g"), (_C + ["--g", "nan", "--out", "x"], "--g"),
+    (_C + ["--zhat", "0", "--out", "x"], "--zhat"), (_C + ["--n", "1", "--out", "x"], "--n"),
+    (_C + ["--samples", "-1", "--out", "x"], "--samples"), (_C + ["--steps", "0", "--out", "x"], "--steps"),
+    (_C + ["--workers", "0", "--out", "x"], "--workers"), (_C + ["--seed", "-1", "--out", "x"], "--seed"),
+    (["reproduce", "nope", "--out", "x"], "NAME"), (["reproduce", "zhu-linear", "--workers", "0", "--out", "x"],
+                                                    "--workers"),
+    (["reproduce", "zhu-linear", "--seed", "-1", "--out", "x"], "--seed"),
+    (["check", "--workers", "0"], "--workers"), (["derive", "--only", "ZZZ"], "--only"),
+    (["derive", "--standalone"], "--latex"), (["nope"], "COMMAND"), ([], "COMMAND"),
+]
+
+
+@pytest.mark.parametrize("argv, names", BAD_INPUTS, ids=[" ".join(a[1:]) or "empty" for a, _ in BAD_INPUTS])
+def test_bad_input_is_one_line_naming_the_parameter(tmp_path, capsys, argv, names):
+    argv = [str(tmp_path / "RUN") if a == "RUN" else a for a in argv]
+    if "analyze" in argv and "RUN" not in names:
+        io.save_run(tmp_path / "RUN", {"task": "flipflop"})
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        code, _, err = _cli(argv, capsys)
+    finally:
+        os.chdir(cwd)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert names in err, err
+    assert not (tmp_path / "x").exists()  # nothing written
+
+
+def test_unreachable_dask_scheduler_is_one_line(tmp_path, capsys):
+    pytest.importorskip("dask.distributed", reason="the [dask] extra is not installed")
+    code, _, err = _cli(SWEEP[:-3] + ["--dask", "tcp://127.0.0.1:9", "--out", tmp_path / "d"], capsys)
+    assert code == 2 and "--dask" in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.slow  # about 10 s idle, 30 s on a loaded 2-core machine (cluster start-up)
+def test_sweep_on_a_dask_localcluster_equals_the_local_run(tmp_path, capsys):
+    """The same ``sweep`` command on a real LocalCluster (2 worker processes) and on the
+    local process pool: identical summaries and weights."""
+    pytest.importorskip("dask.distributed", reason="the [dask] extra is not installed")
+    base = ["sweep", "--g", "0.3,0.9", "--seeds", "0,1", "--n", "8", "--steps", "5", "--n-eval", "8",
+            "--snapshots", "2", "--workers", "2", "--no-progress"]
+    assert _cli(base + ["--out", tmp_path / "local"], capsys)[0] == 0
+    assert _cli(base + ["--dask", "local", "--out", tmp_path / "dask"], capsys)[0] == 0
+    assert (tmp_path / "local" / "summary.csv").read_text() == (tmp_path / "dask" / "summary.csv").read_text()
+    names = sorted(p.name for p in (tmp_path / "local" / "runs").iterdir() if not p.name.startswith("."))
+    assert len(names) == 4
+    for n in names:
+        a, b = io.load_run(tmp_path / "local" / "runs" / n), io.load_run(tmp_path / "dask" / "runs" / n)
+        assert a.arrays.keys() == b.arrays.keys()
+        for k in a.arrays:
+            np.testing.assert_array_equal(a.arrays[k], b.arrays[k])
