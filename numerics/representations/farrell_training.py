@@ -261,8 +261,9 @@ def _record_epoch(tr: _Training, epoch: int, net: RateRNN, train_loss: float, va
         run.checkpoints[epoch] = net
     if tr.checkpoint_dir is not None:
         from rnn_theory.numerics.infra.io import save_run
+        # a rerun (same seed, same result) replaces its own checkpoint; never anything else
         save_run(Path(tr.checkpoint_dir) / f"epoch-{epoch:04d}", {**config.to_dict(), "epoch": epoch},
-                 net.params(), hist)
+                 net.params(), hist, overwrite=True)
     run.net = net
     if tr.on_epoch is not None:
         tr.on_epoch(epoch, net, run)
