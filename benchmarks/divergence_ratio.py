@@ -26,9 +26,11 @@ def main() -> None:
                 c = make_config(task, g, 0, n=args.n, steps=args.steps, n_snapshots=0, analyze=False, lr=lr)
                 _, h, s = run_config(c)
                 L = np.asarray(h["loss"], float)
-                ratio = L.max() / L[0] if L.size else float("nan")
-                print(f"{task:8s} g={g:<4} lr={c['lr']:<10.4g} L0={L[0] if L.size else float('nan'):.3g} "
-                      f"max/L0={ratio:.3g} diverged={s['diverged']}", flush=True)
+                if s["diverged"]:
+                    print(f"{task:8s} g={g:<4} lr={c['lr']:<10.4g} diverged: {s['diverged_reason']}", flush=True)
+                    continue
+                print(f"{task:8s} g={g:<4} lr={c['lr']:<10.4g} L0={L[0]:.3g} max/L0={L.max() / L[0]:.3g}",
+                      flush=True)
 
 
 if __name__ == "__main__":

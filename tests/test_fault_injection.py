@@ -490,3 +490,22 @@ def test_sweep_on_a_dask_localcluster_equals_the_local_run(tmp_path, capsys):
         assert a.arrays.keys() == b.arrays.keys()
         for k in a.arrays:
             np.testing.assert_array_equal(a.arrays[k], b.arrays[k])
+
+
+def test_exploding_lstm_stops_with_the_last_good_parameters():
+    from rnn_theory.numerics.lstm.model import init_lstm, train_lstm
+    from rnn_theory.numerics.lstm.sequences import Sequences
+
+    rng = np.random.default_rng(0)
+    params = init_lstm(3, 4, rng)
+    tokens = rng.integers(0, 5, size=(8, 4))
+    data = Sequences(tokens, [4, 3, 2, 4, 1, 4, 3, 2], [0, 1, 0, 1, 1, 0, 1, 0])
+    emb = rng.normal(size=(5, 3))
+    with pytest.raises(TrainingDivergedError) as info:
+        train_lstm(params, emb, data, steps=30, batch_size=4, lr=1e6, rng=rng, dropout=0.0)
+    part = info.value.partial
+    assert "initial" in str(info.value) or "NaN" in str(info.value)
+    assert all(np.all(np.isfinite(v)) for v in part.params.values())
+    assert len(part.loss) <= info.value.step and np.all(np.isfinite(part.loss))
+    ok = train_lstm(params, emb, data, steps=5, batch_size=4, lr=1e-3, rng=np.random.default_rng(1))
+    assert np.all(np.isfinite(ok.loss))  # a sane rate is not flagged

@@ -145,7 +145,8 @@ def run_sweep(fn: Callable[[dict], tuple], configs: Iterable[Mapping], out_dir, 
     out_dir = Path(out_dir)
     prepare_output_dir(out_dir, "runs folder")
     plan = _plan(configs, out_dir, overwrite)
-    if executor == "serial" or (executor is None and (max_workers == 1 or len(plan) <= 1)):
+    if executor == "serial" or isinstance(executor, SerialExecutor) or (
+            executor is None and (max_workers == 1 or len(plan) <= 1)):
         _run_serial(fn, plan, out_dir, show_progress)
     else:
         _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress)
