@@ -2,8 +2,8 @@
 
 A sweep is a list of configurations (dicts, JSON-serialisable) and a module-level
 function ``fn(config) -> (arrays, history, summary)``.  Each configuration runs in the
-folder ``out_dir / config["name"]`` (``out_dir`` is an output folder of the package,
-:func:`rnn_theory.numerics.infra.outputs.prepare_output_dir`).  Before any work starts every
+folder ``out_dir / config["name"]`` (``out_dir`` is created if needed; it may hold other
+things, which are never touched).  Before any work starts every
 target is checked (:func:`rnn_theory.numerics.infra.io.prepare_run`): a run folder holding
 the *same* configuration is reused, one holding a different configuration stops the
 sweep with the difference (unless ``overwrite``), anything that is not a run folder of
@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Mapping
 from rnn_theory.theory.errors import DomainError, RNNTheoryError
 
 from rnn_theory.numerics.infra.io import load_run, prepare_run, save_run
-from rnn_theory.numerics.infra.outputs import prepare_output_dir
+from rnn_theory.numerics.infra.outputs import OutputExistsError, check_writable, clean_stale_temporaries
 from rnn_theory.numerics.infra.progress import progress
 
 __all__ = ["run_sweep", "SerialExecutor", "default_workers", "worker_init"]
@@ -130,7 +130,7 @@ def run_sweep(fn: Callable[[dict], tuple], configs: Iterable[Mapping], out_dir, 
     configs : iterable of dict
         Each needs a unique ``"name"`` (the run folder's name).
     out_dir : path
-        Parent folder of the run folders (created, or an empty/package output folder).
+        Parent folder of the run folders (created if needed).
     executor : Executor, "serial" or None
         None creates (and shuts down) a local process pool with ``max_workers``
         (default: :func:`default_workers`); ``max_workers == 1`` runs serially.
@@ -143,7 +143,11 @@ def run_sweep(fn: Callable[[dict], tuple], configs: Iterable[Mapping], out_dir, 
         raise DomainError(f"max_workers (--workers) must be an integer >= 1, got {max_workers!r}")
     configs = [dict(c) for c in configs]
     out_dir = Path(out_dir)
-    prepare_output_dir(out_dir, "runs folder")
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise OutputExistsError(f"runs folder {out_dir} exists and is not a folder; nothing was written")
+    check_writable(out_dir, "runs folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(out_dir)
     plan = _plan(configs, out_dir, overwrite)
     if executor == "serial" or isinstance(executor, SerialExecutor) or (
             executor is None and (max_workers == 1 or len(plan) <= 1)):
