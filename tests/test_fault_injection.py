@@ -23,7 +23,7 @@ import pytest
 
 from rnn_theory.numerics.cli import main
 from rnn_theory.numerics.infra import io, outputs, sweep
-from rnn_theory.theory.errors import RNNTheoryError, TrainingDivergedError
+from rnn_theory.theory.errors import TrainingDivergedError
 
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 
