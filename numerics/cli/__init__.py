@@ -3,15 +3,23 @@
 Sub-commands live in :mod:`rnn_theory.numerics.cli.commands` (one module each, exposing
 ``add_arguments(parser)`` and ``run(args) -> int``); heavy imports happen inside
 ``run`` so that ``rnn-theory --help`` stays fast.
+
+Exit status: 0 success; 1 a check or derivation failed; 2 bad input (one line on
+stderr naming the parameter and its valid range, or the path and what to do) — nothing
+was written; 3 a training run diverged (its last good state is saved, marked
+``diverged: true``); 130 interrupted (finished runs are saved); 141 stdout was closed
+early (e.g. ``rnn-theory derive | head``), silently.
 """
 from __future__ import annotations
 
-import argparse
 import importlib
+import os
 import sys
 
 from rnn_theory import __version__
 from rnn_theory.theory.errors import RNNTheoryError
+
+from rnn_theory.numerics.cli.validate import EXIT_INTERRUPTED, EXIT_USAGE, Parser
 
 COMMANDS = {
     "derive": "print every derived closed form with its symbolic checks",
@@ -24,8 +32,10 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    import argparse
+
+    parser = Parser(
         prog="rnn-theory",
         description="Symbolic derivations and simulations of learning in recurrent networks.",
     )
@@ -41,17 +51,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args._module.run(args) or 0)
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error (one line, status 2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    prog = f"rnn-theory {args.command}"
+    try:
+        code = int(args._module.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
+        return code
     except RNNTheoryError as exc:
-        print(f"rnn-theory {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted; finished runs are saved and will be skipped on rerun", file=sys.stderr)
-        return 130
+        print(f"{prog}: interrupted; finished runs are saved and will be skipped on rerun", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (``| head``): no traceback, and no second error at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # a file system problem the up-front checks could not foresee
+        print(f"{prog}: error: {exc.strerror or _one_line(exc)}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

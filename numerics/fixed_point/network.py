@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from rnn_theory.theory.errors import DomainError, FixedPointNotConverged, ShapeError, check_finite, check_positive
+from rnn_theory.numerics.infra.optim import divergence_reason
 
 from rnn_theory.numerics.fixed_point.digits import Dataset
 from rnn_theory.numerics.fixed_point import (
@@ -203,7 +204,9 @@ def train(net: FixedPointNet, data: Dataset, config: TrainConfig, rng: np.random
     (held-out batch), ``max_real_eig_w`` (largest real part of the eigenvalues of each
     :math:`W_\ell`, max over layers; :math:`\ge 1` flags the instability).
 
-    If a fixed point cannot be found (W has left the stable regime), training stops:
+    If a fixed point cannot be found (W has left the stable regime), or the training loss
+    is NaN/inf or exceeds 1000 x the step-0 loss
+    (:func:`rnn_theory.numerics.infra.optim.divergence_reason`), training stops:
     ``diverged_step`` is set and the final accuracy is evaluated with the last model that
     had fixed points for its evaluation batch (NaN if even that model has none for some
     test sample).  Cost per step as in the module docstring plus :math:`O(N^3)` for
@@ -247,6 +250,10 @@ def train(net: FixedPointNet, data: Dataset, config: TrainConfig, rng: np.random
                                      train_readout=config.train_readout, **solver)
         except FixedPointNotConverged:
             diverged = step
+            break
+        if divergence_reason(loss, loss if step == 0 else hist["train_loss"][0]) is not None:
+            diverged = step
+            net = last_good
             break
         hist["step"].append(step)
         hist["train_loss"].append(loss)

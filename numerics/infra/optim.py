@@ -27,7 +27,7 @@ import numpy as np
 
 from rnn_theory.theory.errors import DomainError, ShapeError
 
-__all__ = ["SGD", "Adam", "RMSprop", "make_optimizer"]
+__all__ = ["SGD", "Adam", "RMSprop", "make_optimizer", "DIVERGENCE_FACTOR", "divergence_reason"]
 
 Params = Mapping[str, np.ndarray]
 
@@ -168,3 +168,35 @@ def make_optimizer(name: str, lr: float, **kwargs):
     except (KeyError, AttributeError):
         raise DomainError(f"unknown optimizer {name!r}; choose one of {sorted(table)}") from None
     return cls(lr=lr, **kwargs)
+
+
+DIVERGENCE_FACTOR = 1e3
+r"""Default :math:`K` of the divergence rule (see :func:`divergence_reason`).
+
+A loss :math:`K = 1000` times its initial value is far outside what a working optimiser
+does: on the three rate-RNN tasks (g = 0.9, 2.4; ``benchmarks/divergence_ratio.py``) the
+largest loss over training equals the initial loss at the papers' learning rate and
+stays below 1.6 × it at ten times that rate, while an exploding run (lr = 1e6) passes
+:math:`10^3` at its first update (``docs/foundation.md``).  Pass ``divergence_factor=None`` to the training loops to use only the
+non-finite test.
+"""
+
+
+def divergence_reason(loss: float, initial_loss: float, factor: float | None = DIVERGENCE_FACTOR) -> str | None:
+    r"""Why a training loss counts as diverged, or ``None``.
+
+    The rule used by every training loop of the package: the loss is NaN or infinite, or
+    :math:`L > K\,L_0` with :math:`L_0` the loss of the first step (the untrained
+    network) and :math:`K` = ``factor`` (default :data:`DIVERGENCE_FACTOR`; ``None``
+    disables the ratio test, and so does :math:`L_0 \le 0`).  Cost O(1).
+
+    >>> divergence_reason(0.5, 0.1) is None, divergence_reason(float("nan"), 0.1)
+    (True, 'the loss is NaN or infinite')
+    >>> divergence_reason(3e11, 0.057)
+    'the loss 3e+11 exceeds 1000 x the initial loss 0.057'
+    """
+    if not np.isfinite(loss):
+        return "the loss is NaN or infinite"
+    if factor is not None and np.isfinite(initial_loss) and initial_loss > 0 and loss > factor * initial_loss:
+        return f"the loss {loss:.3g} exceeds {factor:g} x the initial loss {initial_loss:.3g}"
+    return None

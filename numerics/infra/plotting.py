@@ -6,7 +6,6 @@ without matplotlib :func:`pyplot` returns ``None`` and callers skip their PNGs.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 __all__ = ["pyplot", "save_figure"]
@@ -28,12 +27,14 @@ def save_figure(fig, path, dpi: int = 120) -> Path:
     """Save ``fig`` as PNG at ``path`` atomically (temporary file, then rename) and close it."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
+    from rnn_theory.numerics.infra.outputs import check_file_target, make_temp_file
+
+    path = check_file_target(path)  # never replaces a file the package did not write
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.stem}-", suffix=path.suffix or ".png", dir=path.parent)
+    fd, tmp = make_temp_file(path.parent, path.name)  # umask permissions
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi)
+        fig.savefig(tmp, dpi=dpi, format=(path.suffix[1:] or "png"))
         os.replace(tmp, path)
     finally:
         plt.close(fig)

@@ -1,36 +1,54 @@
-"""Resumable sweeps over any :class:`concurrent.futures.Executor`.
+"""Resumable, interruptible sweeps over any :class:`concurrent.futures.Executor`.
 
 A sweep is a list of configurations (dicts, JSON-serialisable) and a module-level
 function ``fn(config) -> (arrays, history, summary)``.  Each configuration runs in the
-folder ``out_dir / config["name"]``; a folder that already holds a complete run
-(:func:`rnn_theory.numerics.infra.io.run_complete`) is skipped, so killing a sweep and rerunning it loses
-nothing and recomputes nothing.  Results are written by the parent process, atomically.
+folder ``out_dir / config["name"]`` (``out_dir`` is created if needed; it may hold other
+things, which are never touched).  Before any work starts every
+target is checked (:func:`rnn_theory.numerics.infra.io.prepare_run`): a run folder holding
+the *same* configuration is reused, one holding a different configuration stops the
+sweep with the difference (unless ``overwrite``), anything that is not a run folder of
+the package is refused.
 
-The default executor is a local :class:`~concurrent.futures.ProcessPoolExecutor`; any
-other executor works, e.g. ``dask.distributed.Client(...).get_executor()`` (``[dask]``
-extra) to run the same sweep on a cluster, or ``executor="serial"`` to run in-process.
+Every executor saves each run **as soon as it finishes** (the parent process writes it,
+atomically), so killing a sweep at any moment and rerunning it loses nothing finished
+and recomputes nothing finished.  Ctrl-C (``KeyboardInterrupt``) stops promptly: runs in
+flight are cancelled (local worker processes are terminated), finished runs stay saved.
+Local worker processes ignore SIGINT (the parent decides), use one BLAS thread each
+(threadpoolctl when installed, else the ``*_NUM_THREADS`` variables) and exit by
+themselves when their parent process dies (a watchdog thread polls the parent PID every
+0.5 s), so ``kill -9`` of the parent leaves no orphans.
+
+The default executor is a local :class:`~concurrent.futures.ProcessPoolExecutor` with one
+worker per available core; any other executor works, e.g.
+``dask.distributed.Client(...).get_executor()`` to run the same sweep on a cluster, or
+``executor="serial"`` to run in-process.
 """
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+import signal
+import threading
+import time
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from rnn_theory.theory.errors import RNNTheoryError
+from rnn_theory.theory.errors import DomainError, RNNTheoryError
 
-from rnn_theory.numerics.infra.io import load_run, run_complete, save_run
+from rnn_theory.numerics.infra.io import load_run, prepare_run, save_run
+from rnn_theory.numerics.infra.outputs import OutputExistsError, check_writable, clean_stale_temporaries
 from rnn_theory.numerics.infra.progress import progress
 
-__all__ = ["run_sweep", "SerialExecutor"]
+__all__ = ["run_sweep", "SerialExecutor", "default_workers", "worker_init"]
+
+BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 class SerialExecutor(Executor):
     """An executor that runs each task immediately in the calling process."""
 
     def submit(self, fn, /, *args, **kwargs):
-        from concurrent.futures import Future
-
         fut = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
@@ -39,45 +57,146 @@ class SerialExecutor(Executor):
         return fut
 
 
+def default_workers() -> int:
+    """Cores available to this process (``os.sched_getaffinity`` where it exists)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS/Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(1)
+        time.sleep(interval)
+
+
+def worker_init(parent_pid: int, blas_threads: int = 1) -> None:
+    """Initializer of local worker processes: ignore SIGINT, one BLAS thread, die with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for var in BLAS_VARS:
+        os.environ[var] = str(blas_threads)
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=blas_threads)
+    except ImportError:  # pragma: no cover - the env variables act on libraries loaded later
+        pass
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watchdog").start()
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    for p in list(getattr(pool, "_processes", {}).values()):
+        try:
+            p.terminate()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _plan(configs, out_dir: Path, overwrite: bool) -> list:
+    """Check every target before any work; return ``[(config, action)]`` of runs to compute."""
+    names = [c.get("name") for c in configs]
+    for n in names:
+        if not isinstance(n, str) or not n or n in (".", "..") or "/" in n or os.sep in n or n.startswith("."):
+            raise RNNTheoryError(f"every sweep configuration needs a 'name' usable as a folder name, got {n!r}")
+    if len(set(names)) != len(names):
+        raise RNNTheoryError("sweep configuration names must be unique")
+    plan, problems = [], []
+    for c in configs:
+        try:
+            action = prepare_run(out_dir / c["name"], c, overwrite=overwrite)
+        except RNNTheoryError as exc:
+            problems.append(str(exc))
+            continue
+        if action != "reuse":
+            plan.append((c, action))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise RNNTheoryError(problems[0] + more)
+    return plan
+
+
 def run_sweep(fn: Callable[[dict], tuple], configs: Iterable[Mapping], out_dir, *,
               executor: Executor | str | None = None, max_workers: int | None = None,
-              show_progress: bool = True) -> dict:
+              show_progress: bool = True, overwrite: bool = False) -> dict:
     """Run ``fn`` on every configuration not already finished; return ``{name: RunRecord}``.
 
     Parameters
     ----------
     fn : callable
         Module-level (picklable) function ``config -> (arrays, history, summary)``;
-        ``summary`` is merged into the saved ``config.json``.
+        ``summary`` is stored in ``config.json`` beside the configuration.
     configs : iterable of dict
         Each needs a unique ``"name"`` (the run folder's name).
     out_dir : path
-        Parent folder of the run folders.
+        Parent folder of the run folders (created if needed).
     executor : Executor, "serial" or None
         None creates (and shuts down) a local process pool with ``max_workers``
-        (default: ``os.cpu_count()``).
+        (default: :func:`default_workers`); ``max_workers == 1`` runs serially.
+    overwrite : bool
+        Recompute and replace run folders whose stored configuration differs.
+
+    Cost: the runs themselves plus one ``config.json`` read per existing run.
     """
-    out_dir = Path(out_dir)
+    if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
+        raise DomainError(f"max_workers (--workers) must be an integer >= 1, got {max_workers!r}")
     configs = [dict(c) for c in configs]
-    names = [c.get("name") for c in configs]
-    if any(not isinstance(n, str) or not n for n in names):
-        raise RNNTheoryError("every sweep configuration needs a non-empty string 'name'")
-    if len(set(names)) != len(names):
-        raise RNNTheoryError("sweep configuration names must be unique")
-    todo = [c for c in configs if not run_complete(out_dir / c["name"])]
+    out_dir = Path(out_dir)
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise OutputExistsError(f"runs folder {out_dir} exists and is not a folder; nothing was written")
+    check_writable(out_dir, "runs folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(out_dir)
+    plan = _plan(configs, out_dir, overwrite)
+    if executor == "serial" or isinstance(executor, SerialExecutor) or (
+            executor is None and (max_workers == 1 or len(plan) <= 1)):
+        _run_serial(fn, plan, out_dir, show_progress)
+    else:
+        _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress)
+    return {c["name"]: load_run(out_dir / c["name"]) for c in configs}
+
+
+def _save(out_dir: Path, c: dict, action: str, result) -> None:
+    arrays, history, summary = result
+    save_run(out_dir / c["name"], c, arrays, history, summary, overwrite=action == "replace")
+
+
+def _run_serial(fn, plan, out_dir, show_progress) -> None:
+    for c, action in progress(plan, total=len(plan), desc="sweep", enabled=show_progress and len(plan) > 1):
+        _save(out_dir, c, action, fn(c))
+
+
+def _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress) -> None:
     own = executor is None
-    if executor == "serial":
-        executor = SerialExecutor()
-    elif own:
-        executor = ProcessPoolExecutor(max_workers=max_workers or os.cpu_count())
+    if own:
+        executor = ProcessPoolExecutor(max_workers=min(max_workers or default_workers(), len(plan)),
+                                       initializer=worker_init, initargs=(os.getpid(),))
+    futures: dict = {}
+    errors = []
     try:
-        futures = {executor.submit(fn, c): c for c in todo}
+        futures = {executor.submit(fn, c): (c, action) for c, action in plan}
         for fut in progress(as_completed(futures), total=len(futures), desc="sweep",
                             enabled=show_progress and len(futures) > 1):
-            c = futures[fut]
-            arrays, history, summary = fut.result()
-            save_run(out_dir / c["name"], {**c, **(summary or {})}, arrays, history)
+            c, action = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - other runs are still saved, then re-raised
+                errors.append((c["name"], exc))
+                continue
+            _save(out_dir, c, action, result)
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        if own:
+            _kill_pool(executor)
+            own = False
+        raise
     finally:
         if own:
-            executor.shutdown(wait=True, cancel_futures=True)
-    return {n: load_run(out_dir / n) for n in names}
+            executor.shutdown(wait=True)
+    if errors:
+        name, exc = errors[0]
+        if isinstance(exc, RNNTheoryError):
+            raise type(exc)(f"run {name}: {exc}") from exc
+        raise exc

@@ -61,10 +61,13 @@ def train_lstm(params: dict, embedding: np.ndarray, train: Sequences, *, steps: 
     Each step draws ``batch_size`` sequences without replacement (reshuffling every
     epoch), new dropout masks, and takes one optimiser step (:mod:`rnn_theory.numerics.infra.optim`:
     ``optimizer`` is a name, default ``"adam"``, or an optimiser object such as
-    ``SGD(lr, momentum=0.9)``, whose own ``lr`` is then used).  Raises :class:`~rnn_theory.theory.errors.TrainingDivergedError` (with the partial result)
-    if the loss becomes non-finite.  Cost per step: see the module docstring.
+    ``SGD(lr, momentum=0.9)``, whose own ``lr`` is then used).  Raises
+    :class:`~rnn_theory.theory.errors.TrainingDivergedError` (``.partial``: the last good
+    parameters and the losses before them) when the loss or a gradient is NaN/inf or
+    the loss exceeds 1000 x the step-0 loss (:func:`rnn_theory.numerics.infra.optim.divergence_reason`).
+    Cost per step: see the module docstring.
     """
-    from rnn_theory.numerics.infra.optim import make_optimizer
+    from rnn_theory.numerics.infra.optim import divergence_reason, make_optimizer
     from rnn_theory.numerics.infra.progress import progress
 
     L = n_layers(params)
@@ -90,6 +93,7 @@ def train_lstm(params: dict, embedding: np.ndarray, train: Sequences, *, steps: 
     losses = np.empty(steps)
     ev_step, ev_acc = [], []
     perm, pos = rng.permutation(len(train)), 0
+    prev = params
     for step in progress(range(steps), total=steps, desc="lstm", enabled=show_progress):
         if pos + batch_size > len(train):
             perm, pos = rng.permutation(len(train)), 0
@@ -99,12 +103,17 @@ def train_lstm(params: dict, embedding: np.ndarray, train: Sequences, *, steps: 
         masks = None
         if dropout > 0:
             masks = dropout_masks(rng, batch_size, x.shape[1], N, L, dropout, dtype)
-        loss, grads, _ = loss_and_grads(params, x, sub.lengths, sub.labels, masks=masks)
-        if not np.isfinite(loss):
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite values are detected below
+            loss, grads, _ = loss_and_grads(params, x, sub.lengths, sub.labels, masks=masks)
+        reason = divergence_reason(loss, loss if step == 0 else losses[0])
+        if reason is None and not all(np.all(np.isfinite(g)) for g in grads.values()):
+            reason = "a gradient is NaN or infinite"
+        if reason is not None:  # params: the last good state (before the update that led here)
             raise TrainingDivergedError(
-                f"LSTM loss became non-finite at step {step}; lower the learning rate",
-                step=step, partial=TrainResult(params, params0, losses[:step]))
+                f"LSTM training diverged at step {step}: {reason}; lower the learning rate",
+                step=step, partial=TrainResult(prev, params0, losses[:max(step - 1, 0)]))
         losses[step] = loss
+        prev = params
         params, state = opt.step(params, grads, state)
         if eval_data is not None and eval_every and ((step + 1) % eval_every == 0 or step + 1 == steps):
             ev_step.append(step + 1)

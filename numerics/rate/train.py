@@ -29,7 +29,7 @@ import numpy as np
 from rnn_theory.theory.errors import DomainError, RNNTheoryError, ShapeError, TrainingDivergedError
 
 from rnn_theory.numerics.rate.losses import get_loss
-from rnn_theory.numerics.infra.optim import make_optimizer
+from rnn_theory.numerics.infra.optim import DIVERGENCE_FACTOR, divergence_reason, make_optimizer
 from rnn_theory.numerics.infra.progress import progress
 from rnn_theory.numerics.rate.model import RateRNN, backward, forward
 
@@ -171,7 +171,7 @@ def train(net: RateRNN, task: Callable, steps: int, batch_size: int, lr: float,
           n_snapshots: int = 0, keep_snapshot_weights: bool = False, x0=None,
           state_noise: float = 0.0, act_noise: float = 0.0, dropout: float = 0.0,
           task_kwargs: Mapping | None = None, callback: Callable | None = None,
-          show_progress: bool = False) -> TrainResult:
+          show_progress: bool = False, divergence_factor: float | None = DIVERGENCE_FACTOR) -> TrainResult:
     r"""Train ``net`` with fresh batches from ``task`` for ``steps`` optimiser steps.
 
     Parameters
@@ -200,13 +200,17 @@ def train(net: RateRNN, task: Callable, steps: int, batch_size: int, lr: float,
         Passed to :func:`rnn_theory.numerics.rate.model.forward`.
     callback : callable, optional
         ``callback(step, net, loss)`` called before each update.
+    divergence_factor : float or None
+        :math:`K` of the divergence rule (:func:`rnn_theory.numerics.infra.optim.divergence_reason`):
+        training stops when the loss exceeds :math:`K` times the step-0 loss.
 
     Raises
     ------
     TrainingDivergedError
-        When the loss, a gradient or an updated weight is NaN/inf.  ``.step`` names the
-        step; ``.partial`` is a :class:`TrainResult` holding the last good network and
-        the history so far.
+        When the loss, a gradient or an updated weight is NaN/inf, or the loss exceeds
+        ``divergence_factor`` times the initial loss.  ``.step`` names the step;
+        ``.partial`` is a :class:`TrainResult` holding the last good network (the one
+        before the update that led to the diverged loss) and the history before it.
     """
     trainable = _check_train_args(net, task, steps, batch_size, lr, rng, trainable, loss)
     params = net.params()
@@ -214,7 +218,7 @@ def train(net: RateRNN, task: Callable, steps: int, batch_size: int, lr: float,
     state = opt.init({k: params[k] for k in trainable})
     task_kwargs = dict(task_kwargs or {})
     hist = _History(net, steps, n_snapshots, trainable, keep_snapshot_weights)
-    cur = net
+    cur = prev = net
     workspace: dict = {}
     for k in progress(range(steps), total=steps, desc="train", enabled=show_progress):
         hist.snapshot(k, cur)
@@ -223,12 +227,14 @@ def train(net: RateRNN, task: Callable, steps: int, batch_size: int, lr: float,
             L, grads, _ = loss_and_grads(cur, trials, loss=loss, trainable=trainable, x0=x0,
                                          state_noise=state_noise, act_noise=act_noise, dropout=dropout,
                                          rng=rng, workspace=workspace)
-        hist.losses[k] = L
-        if not np.isfinite(L) or not _all_finite(grads):
+        reason = divergence_reason(L, L if k == 0 else hist.losses[0], divergence_factor)
+        if reason is None and not _all_finite(grads):
+            reason = "the gradient is NaN or infinite"
+        if reason is not None:
             raise TrainingDivergedError(
-                f"training diverged at step {k}: the {'loss' if not np.isfinite(L) else 'gradient'} is NaN or "
-                f"infinite; the last good weights are in .partial.net — try a smaller lr (now {lr})",
-                step=k, partial=hist.partial(cur, k))
+                f"training diverged at step {k}: {reason}; the last good weights are in .partial.net — "
+                f"try a smaller lr (now {lr})", step=k, partial=hist.partial(prev, max(k - 1, 0)))
+        hist.losses[k] = L
         hist.gnorms[k] = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
         if callback is not None:
             callback(k, cur, L)
@@ -241,5 +247,5 @@ def train(net: RateRNN, task: Callable, steps: int, batch_size: int, lr: float,
                 f"training diverged at step {k}: the update produced NaN or infinite weights; the last good "
                 f"weights are in .partial.net — try a smaller lr (now {lr})", step=k,
                 partial=hist.partial(cur, k + 1))
-        cur = cur.replace(**new)
+        prev, cur = cur, cur.replace(**new)
     return hist.result(cur)

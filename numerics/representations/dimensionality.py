@@ -104,7 +104,12 @@ def farrell_run(cfg: dict):
     if "lyap_epochs" in cfg:
         cfg["lyap_epochs"] = tuple(cfg["lyap_epochs"])
     config = FarrellConfig(**cfg)
-    run = train_farrell(config)
+    try:
+        run = train_farrell(config)
+    except TrainingDivergedError as exc:  # saved as a diverged run: last good weights, no analyses
+        net = exc.partial.net
+        return ({"W": net.W, "b": net.b, "W_out": net.W_out, "b_out": net.b_out}, exc.partial.history,
+                {"diverged": True, "diverged_step": exc.step, "diverged_reason": str(exc).split(";")[0]})
     pts = run.analysis_set.points
     arrays = {
         "pr_before": pr_over_time(run.net0, pts, config.t_max),
@@ -138,5 +143,6 @@ def farrell_run(cfg: dict):
         "pr_T_after": float(arrays["pr_after"][config.T]),
         "top_lyap_before": float(arrays["lyap_nats"][0, 0]) if 0 in run.lyapunov else float("nan"),
         "top_lyap_after": float(arrays["lyap_nats"][-1, 0]),
+        "diverged": False,
     }
     return arrays, run.history, summary

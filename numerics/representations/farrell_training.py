@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_theory.theory.errors import DomainError, TrainingDivergedError
-from rnn_theory.numerics.infra.optim import make_optimizer
+from rnn_theory.numerics.infra.optim import divergence_reason, make_optimizer
 from rnn_theory.numerics.rate.analysis import participation_ratio
 from rnn_theory.numerics.rate.losses import cross_entropy, mse
 from rnn_theory.numerics.rate.model import RateRNN, backward, forward
@@ -134,7 +134,9 @@ def train_farrell(config: FarrellConfig, *, keep_epochs=(), on_epoch=None,
     atomically to ``checkpoint_dir/epoch-XXXX`` (:func:`rnn_theory.numerics.infra.io.save_run`).  A run is
     resumed by rerunning it (same seed → identical result); sweeps skip finished runs.
     Cost per epoch :math:`O(n_{\rm train} T N^2)` plus the analyses.
-    Raises :class:`TrainingDivergedError` (with ``.partial``) if the loss becomes NaN/inf.
+    Raises :class:`TrainingDivergedError` (with ``.partial``, the run up to the last
+    finished epoch) when a batch loss is NaN/inf or exceeds 1000 x the first batch loss
+    (:func:`rnn_theory.numerics.infra.optim.divergence_reason`).
     """
     from rnn_theory.numerics.infra.progress import progress
 
@@ -171,6 +173,7 @@ class _Training:
     keep: set
     checkpoint_dir: object = None
     on_epoch: object = None
+    initial_loss: float = math.nan
 
 
 def _start_training(config: FarrellConfig, keep_epochs, on_epoch, checkpoint_dir) -> _Training:
@@ -206,9 +209,13 @@ def _train_epoch(tr: _Training, net: RateRNN, epoch: int):
         batch = data.select(slice(i * config.batch_size, (i + 1) * config.batch_size))
         L, grads, _ = loss_and_grad(net, batch, config.loss, hidden_noise=config.hidden_noise,
                                     dropout=config.dropout, rng=tr.rng_train, params=tr.trained)
-        if not math.isfinite(L):
+        if math.isnan(tr.initial_loss):
+            tr.initial_loss = L
+        reason = divergence_reason(L, tr.initial_loss)
+        if reason is not None:
             raise TrainingDivergedError(
-                f"loss became {L} at epoch {epoch}, batch {i}; lower the learning rate",
+                f"training diverged at epoch {epoch}, batch {i}: {reason}; lower the learning rate "
+                "(.partial holds the run up to the last finished epoch)",
                 step=(epoch - 1) * nb + i, partial=tr.run)
         losses.append(L)
         if config.l2 > 0:
@@ -254,8 +261,9 @@ def _record_epoch(tr: _Training, epoch: int, net: RateRNN, train_loss: float, va
         run.checkpoints[epoch] = net
     if tr.checkpoint_dir is not None:
         from rnn_theory.numerics.infra.io import save_run
+        # a rerun (same seed, same result) replaces its own checkpoint; never anything else
         save_run(Path(tr.checkpoint_dir) / f"epoch-{epoch:04d}", {**config.to_dict(), "epoch": epoch},
-                 net.params(), hist)
+                 net.params(), hist, overwrite=True)
     run.net = net
     if tr.on_epoch is not None:
         tr.on_epoch(epoch, net, run)

@@ -31,6 +31,8 @@ from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
 from rnn_theory.numerics.infra.io import write_csv
 from rnn_theory.numerics.infra.sweep import run_sweep
+from rnn_theory.numerics.infra.outputs import prepare_output_dir
+from rnn_theory.theory.errors import RNNTheoryError
 
 GAMMAS = (20.0, 250.0)
 SNAP_INDICES = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16, 21, 26, 31)
@@ -55,8 +57,13 @@ def _base(s, **kw):
 
 def _run(configs, out, workers, show_progress):
     executor = "serial" if workers == 1 else None
-    return run_sweep(_farrell_run, configs, Path(out) / "runs", executor=executor,
+    runs = run_sweep(_farrell_run, configs, Path(out) / "runs", executor=executor,
                      max_workers=workers, show_progress=show_progress)
+    bad = [n for n, r in runs.items() if r.config.get("diverged")]
+    if bad:  # every run is saved; the figures need every run trained
+        raise RNNTheoryError(f"{len(bad)} run(s) diverged ({', '.join(bad[:3])}); the figure is not made — "
+                             "see diverged_reason in their config.json")
+    return runs
 
 
 def _farrell_run(cfg):  # module-level indirection keeps the import light for the CLI
@@ -225,7 +232,7 @@ def _plots(out: Path, written: list, panels: dict):
 def _standard_figure(out, prefix, quick, seed, workers, show_progress, *, d, input_mode, epochs_key,
                      accuracy_run=False):
     s = _settings(quick)
-    out = Path(out)
+    out = prepare_output_dir(out)
     seeds = [seed + i for i in range(s["seeds"])]
     configs = [dict(name=_name(prefix, quick, g, sd), gamma=g, seed=sd, input_mode=input_mode,
                     epochs=s[epochs_key], snapshots=(sd == seeds[0]), **_base(s, d=d))
@@ -280,7 +287,7 @@ def fig5(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     """MSE loss (lr 5e-3, 100 epochs): high-d and low-d PR before/after; and compression needs
     noise (high-d, γ = 250, lr 1e-3, 40 epochs, σ_h ∈ {0, 0.5})."""
     s = _settings(quick)
-    out = Path(out)
+    out = prepare_output_dir(out)
     seeds = [seed + i for i in range(s["seeds"])]
     common = dict(loss="mse", lr=5e-3, epochs=s["mse"], lyap_epochs=[], holdout=False)
     hi = [dict(name=_name("fig5-highd", quick, g, sd), gamma=g, seed=sd, **common, **_base(s, d="N"))

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_theory.numerics.infra.plotting import pyplot, save_figure
+from rnn_theory.numerics.infra.outputs import prepare_output_dir
 
 from rnn_theory.theory.errors import DomainError
 
@@ -159,7 +160,7 @@ def lstm(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     from rnn_theory.numerics.infra.io import write_csv
     from rnn_theory.numerics.infra.sweep import run_sweep
 
-    out = Path(out)
+    out = prepare_output_dir(out)
     base = QUICK if quick else FULL
     cfg = asdict(base)
     cfg.update(seed=int(seed), name=f"{base.name}-N{base.hidden}-seed{seed}")

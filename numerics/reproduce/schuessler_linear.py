@@ -32,6 +32,7 @@ import numpy as np
 from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
 from rnn_theory.numerics.infra.io import write_csv
+from rnn_theory.numerics.infra.outputs import num_tag, prepare_output_dir
 
 __all__ = ["fig3", "fig4", "simulate_run", "theory_curves", "write_curves"]
 
@@ -78,7 +79,7 @@ def theory_curves(g: float, zhat: float, tau_tilde) -> dict:
 
 
 def _configs(n, gains, zhats, samples, steps, seed, shuffle, sv_every=1):
-    return [{"name": f"n{n}_zhat{zh:g}_g{g:.1f}_s{seed + s}", "n": n, "g": float(g), "zhat": float(zh),
+    return [{"name": f"n{n}_zhat{num_tag(zh)}_g{num_tag(g)}_s{seed + s}", "n": n, "g": float(g), "zhat": float(zh),
              "lr0": LR0.get(float(zh), 0.003), "steps": steps, "seed": seed + s, "shuffle": shuffle,
              "sv_every": sv_every}
             for zh in zhats for g in gains for s in range(samples)]
@@ -89,7 +90,7 @@ def write_curves(out: Path, *, n: int, gains, zhats, samples: int, steps: int, s
     """Simulate and write ``loss.csv`` and ``singular_values.csv`` (see module docstring)."""
     from rnn_theory.numerics.infra.sweep import run_sweep
 
-    out = Path(out)
+    out = prepare_output_dir(out)
     cfgs = _configs(n, gains, zhats, samples, steps, seed, shuffle=False)
     runs = run_sweep(simulate_run, cfgs, out / "runs", executor=executor or _executor(workers),
                      max_workers=workers, show_progress=show_progress)
@@ -137,7 +138,7 @@ def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
 
     from rnn_theory.numerics.infra.sweep import run_sweep
 
-    out = Path(out)
+    out = prepare_output_dir(out)
     n, samples = QUICK_SIZE if quick else FULL_SIZE
     gains = tuple(round(0.1 * k, 1) for k in range(10))
     zhats = (0.5, 1.0, 2.0)

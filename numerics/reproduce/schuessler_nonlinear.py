@@ -20,7 +20,8 @@ Outputs (long format, one CSV per panel):
   ``spectra.csv`` (task, g, seed, matrix, index, real, imag) and ``spectra_sv.csv``
   (task, g, seed, matrix, index, sv); g ∈ {0, 0.9, 1.8}.
 * ``fig2``: ``summary.csv`` (task, g, seed, converged_step, dw_norm, functional_rank,
-  shuffle_loss_ratio; ``nan`` = not converged / not found) and ``aggregate.csv``
+  shuffle_loss_ratio; ``nan`` = not converged / not found / diverged — diverged runs are
+  listed in ``provenance.json`` by ``rnn-theory reproduce``, which then exits 3) and ``aggregate.csv``
   (mean ± std per (task, g) over samples, only when all samples converged with a found
   functional rank — the paper's averaging rule).
 * ``nscaling``: ``nscaling.csv`` (task, n, g, seed, converged_step, dw_norm, w0_norm,
@@ -36,9 +37,10 @@ import numpy as np
 
 from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
-from rnn_theory.theory.errors import RNNTheoryError
+from rnn_theory.theory.errors import RNNTheoryError, TrainingDivergedError
 
 from rnn_theory.numerics.infra.io import write_csv
+from rnn_theory.numerics.infra.outputs import num_tag, prepare_output_dir
 from rnn_theory.numerics.infra.sweep import run_sweep
 
 __all__ = ["fig1", "fig2", "nscaling", "cosine", "make_config", "run_config", "G_GRID", "TASK_STEPS",
@@ -74,7 +76,7 @@ def make_config(task: str, g: float, seed: int, *, n: int = 256, steps: int | No
     steps = TASK_STEPS[task] if steps is None else int(steps)
     lr = 0.05 / n if lr is None else float(lr)
     trainable = list(trainable)
-    name = f"{task}-N{n}-g{g:.2f}-seed{seed}-steps{steps}-b{batch_size}-lr{lr:.3g}-{dtype}"
+    name = f"{task}-N{n}-g{num_tag(g)}-seed{seed}-steps{steps}-b{batch_size}-lr{num_tag(lr)}-{dtype}"
     if sorted(trainable) != ["W", "W_in", "W_out"]:
         name += "-train_" + "_".join(trainable)
     return {"name": name, "task": task, "g": float(g), "seed": int(seed), "n": int(n), "steps": steps,
@@ -97,18 +99,22 @@ def run_config(config: dict, show_progress: bool = False):
     n_in, n_out = TASK_SIZES[config["task"]]
     rng = np.random.default_rng(config["rng_entropy"])
     net0 = RateRNN.init(config["n"], n_in, n_out, config["g"], rng, dtype=np.dtype(config["dtype"]))
-    res = train(net0, task, config["steps"], config["batch_size"], config["lr"], rng,
-                optimizer=config.get("optimizer", "adam"), n_snapshots=config["n_snapshots"],
-                trainable=tuple(config.get("trainable", ("W_in", "W", "W_out"))), show_progress=show_progress)
+    summary = {"diverged": False}
+    try:
+        res = train(net0, task, config["steps"], config["batch_size"], config["lr"], rng,
+                    optimizer=config.get("optimizer", "adam"), n_snapshots=config["n_snapshots"],
+                    trainable=tuple(config.get("trainable", ("W_in", "W", "W_out"))), show_progress=show_progress)
+    except TrainingDivergedError as exc:  # saved as a diverged run: last good state, no analyses
+        res = exc.partial
+        summary = {"diverged": True, "diverged_step": exc.step, "diverged_reason": str(exc).split(";")[0]}
     net = res.net
     arrays = {"W0": net0.W, "W": net.W, "W_in0": net0.W_in, "W_in": net.W_in, "W_out0": net0.W_out,
               "W_out": net.W_out, "snapshot_steps": res.snapshot_steps, "snapshot_sv": res.snapshot_sv}
     history = {"step": np.arange(res.steps), "loss": res.loss, "grad_norm": res.grad_norm}
-    summary = {}
-    if config.get("analyze", True):
+    if config.get("analyze", True) and not summary["diverged"]:
         a = analyze_run(net.astype(np.float64), net0.W.astype(np.float64), res.loss, task,
                         np.random.default_rng(eval_entropy(config)), n_eval=config["n_eval"])
-        summary = a.summary()
+        summary.update(a.summary())
         arrays.update({"singular_values": a.singular_values, "trunc_rank": a.truncation["rank"],
                        "trunc_loss": a.truncation["loss"], "trunc_residual_norm": a.truncation["residual_norm"],
                        "trunc_explained": a.truncation["explained"]})
@@ -122,7 +128,19 @@ def _sweep(configs, out, workers, show_progress):
 
 
 def _num(v):
+    """A summary number for a CSV: NaN when missing (not converged, not found, diverged);
+    booleans (``diverged``) as 0/1."""
+    if isinstance(v, bool):
+        return int(v)
     return float("nan") if v is None else v
+
+
+def _refuse_diverged(runs, names):
+    """Figures built from single runs refuse diverged runs (naming them)."""
+    bad = [n for n in names if runs[n].config.get("diverged")]
+    if bad:
+        raise RNNTheoryError(f"{len(bad)} run(s) diverged ({', '.join(bad[:3])}); this figure needs every run "
+                             "trained — see diverged_reason in their config.json")
 
 
 def _try_plot(fn, *args):
@@ -139,7 +157,7 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     N = 256 and the paper's steps (quick: N = 64 and :data:`QUICK_STEPS`); ``n``, ``steps``
     (task -> steps) and ``n_eval`` override.
     """
-    out = Path(out)
+    out = prepare_output_dir(out)
     n = n or (64 if quick else 256)
     steps = steps or (QUICK_STEPS if quick else TASK_STEPS)
     gs = (0.0, 0.9, 1.8)  # panels use 0 and 0.9; the spectra supplement also 1.8
@@ -152,6 +170,7 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     tr = {k: [] for k in ("task", "g", "seed", "rank", "loss", "loss_ratio", "residual_norm", "explained")}
     sp = {k: [] for k in ("task", "g", "seed", "matrix", "index", "real", "imag")}
     ssv = {k: [] for k in ("task", "g", "seed", "matrix", "index", "sv")}
+    _refuse_diverged(runs, [c["name"] for c in configs.values()])
     for (t, g), c in configs.items():
         r = runs[c["name"]]
         L = np.asarray(r.history["loss"], float)
@@ -240,7 +259,7 @@ def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     N = 256, :data:`G_GRID`, 5 samples, the paper's steps (quick: N = 64, g ∈ {0, 0.9, 1.8},
     2 samples, :data:`QUICK_STEPS`); the keyword arguments override.
     """
-    out = Path(out)
+    out = prepare_output_dir(out)
     n = n or (64 if quick else 256)
     samples = samples or (2 if quick else 5)
     grid = grid or ({t: [0.0, 0.9, 1.8] for t in TASK_ID} if quick else G_GRID)
@@ -254,7 +273,7 @@ def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     for c in configs:
         cfg = runs[c["name"]].config
         for k in summ:
-            summ[k].append(_num(cfg[k]) if k not in ("task", "g", "seed") else c[k])
+            summ[k].append(c[k] if k in ("task", "g", "seed") else _num(cfg.get(k)))
     agg = _aggregate(summ)
     paths = [write_csv(out / "summary.csv", summ), write_csv(out / "aggregate.csv", agg)]
     return paths + _try_plot(_plot_fig2, out, agg)
@@ -305,7 +324,7 @@ def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_pro
     Defaults: N = 64…1024, 5 samples (quick: N = 32, 64, 128, 2 samples, shorter runs);
     the keyword arguments override them.
     """
-    out = Path(out)
+    out = prepare_output_dir(out)
     ns = ns or ((32, 64, 128) if quick else (64, 128, 256, 512, 1024))
     samples = samples or (2 if quick else 5)
     steps = steps or (QUICK_STEPS[task] if quick else None)
@@ -317,7 +336,7 @@ def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_pro
     for c in configs:
         cfg = runs[c["name"]].config
         for k in cols:
-            cols[k].append(c[k] if k in ("task", "n", "g", "seed") else _num(cfg[k]))
+            cols[k].append(c[k] if k in ("task", "n", "g", "seed") else _num(cfg.get(k)))
     return [write_csv(out / "nscaling.csv", cols)]
 
 
@@ -352,10 +371,10 @@ def cosine(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     N = 256, 1000 GD steps, g ∈ {0, 0.4, 0.8} with the spec's learning rates
     (quick: N = 64, 300 steps); ``n``/``steps`` override.
     """
-    out = Path(out)
+    out = prepare_output_dir(out)
     n = n or (64 if quick else 256)
     steps = steps or (300 if quick else 1000)
-    configs = [{"name": f"cosine-{phi}-N{n}-g{g:.2f}-seed{seed}-steps{steps}", "n": n, "g": g, "seed": seed,
+    configs = [{"name": f"cosine-{phi}-N{n}-g{num_tag(g)}-seed{seed}-steps{steps}", "n": n, "g": g, "seed": seed,
                 "phi": phi, "lr": lr, "steps": steps, "eig_every": 5}
                for g, lr in COSINE_LR[phi].items()]
     executor = "serial" if workers == 1 else None

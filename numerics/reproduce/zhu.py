@@ -33,6 +33,7 @@ from rnn_theory.numerics.infra.plotting import pyplot, save_figure
 
 from rnn_theory.numerics.rate.analysis import max_real_eig
 from rnn_theory.numerics.infra.io import write_csv
+from rnn_theory.numerics.infra.outputs import num_tag, prepare_output_dir
 from rnn_theory.numerics.infra.sweep import run_sweep
 
 # ----------------------------------------------------------------------------- linear
@@ -78,14 +79,14 @@ def _linear_job(c: dict):
 
 def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
     """Spec §6: 1-D case, learning curves (5 rates × dW1–dW3), angles, loss landscape."""
-    out = Path(out)
+    out = prepare_output_dir(out)
     n, m, iters = (60, 30, 600) if quick else (200, 100, 3500)
     base = {"seed": seed, "n": n, "m": m}
     configs = [{"name": "one_d", "kind": "one_d", "seed": seed, "iterations": 300 if quick else 1000}]
-    configs += [{**base, "name": f"curve_{r}_lr{lr:g}", "kind": "curve", "rule": r, "lr": lr,
+    configs += [{**base, "name": f"curve_{r}_lr{num_tag(lr)}", "kind": "curve", "rule": r, "lr": lr,
                  "iterations": iters, "eig_every": 100}
                 for r in ("dW1", "dW2", "dW3") for lr in LINEAR_LRS]
-    configs += [{**base, "name": f"angles_lr{lr:g}", "kind": "angles", "lr": lr,
+    configs += [{**base, "name": f"angles_lr{num_tag(lr)}", "kind": "angles", "lr": lr,
                  "iterations": iters // 2 if quick else iters} for lr in ANGLE_LRS]
     configs.append({**base, "name": "landscape", "kind": "landscape", "lines": 3, "grid": 11 if quick else 41})
     runs = run_sweep(_linear_job, configs, out / "runs", max_workers=workers, show_progress=show_progress)
@@ -94,7 +95,7 @@ def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     summ = {"rule": [], "lr": [], "final_loss": [], "max_real_eig_w": [], "diverged_at": []}
     for r in ("dW1", "dW2", "dW3"):
         for lr in LINEAR_LRS:
-            rec = runs[f"curve_{r}_lr{lr:g}"]
+            rec = runs[f"curve_{r}_lr{num_tag(lr)}"]
             k = len(rec.history["loss"])
             lc["rule"] += [r] * k
             lc["lr"] += [lr] * k
@@ -108,7 +109,7 @@ def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     written.append(write_csv(out / "linear_summary.csv", summ))
     ang = {"lr": [], "iteration": [], "angle_12": [], "angle_23": []}
     for lr in ANGLE_LRS:
-        h = runs[f"angles_lr{lr:g}"].history
+        h = runs[f"angles_lr{num_tag(lr)}"].history
         ang["lr"] += [lr] * len(h["iteration"])
         for key in ("iteration", "angle_12", "angle_23"):
             ang[key] += h[key]
@@ -217,14 +218,14 @@ def digits(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     from rnn_theory.numerics.fixed_point.digits import load_digits_split
 
     load_digits_split(np.random.default_rng(seed))      # fail early with a clear message if sklearn is missing
-    out = Path(out)
+    out = prepare_output_dir(out)
     grids = DIGITS_LRS_QUICK if quick else DIGITS_LRS
     base = {"seed": seed, "batch_size": 64, "eval_batch": 64 if quick else 128}
     n = 40 if quick else 100
     epochs = epochs or (2 if quick else 15)
-    configs = [{**base, "name": f"{r}_lr{lr:g}", "rule": r, "lr": lr, "sizes": [n], "trained": False,
+    configs = [{**base, "name": f"{r}_lr{num_tag(lr)}", "rule": r, "lr": lr, "sizes": [n], "trained": False,
                 "epochs": epochs} for r, lrs in grids.items() for lr in lrs]
-    two = [{**base, "name": f"two_layer_{r}_lr{lr:g}", "rule": r, "lr": lr, "sizes": [n // 2, n // 2] if quick
+    two = [{**base, "name": f"two_layer_{r}_lr{num_tag(lr)}", "rule": r, "lr": lr, "sizes": [n // 2, n // 2] if quick
             else [64, 64], "trained": True, "epochs": epochs} for r, lr in TWO_LAYER_LRS.items()]
     runs = run_sweep(_digits_job, configs + two, out / "runs", max_workers=workers, show_progress=show_progress)
     written = []

@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from rnn_theory.numerics.cli.validate import positive_int
+
 
 def add_arguments(p):
     p.add_argument("--quick", action="store_true",
@@ -24,8 +26,8 @@ def add_arguments(p):
     p.add_argument("--module", metavar="NAME", action="append", default=[],
                    help="also run a user's module exposing checks(quick) (repeatable; "
                         "see docs/own_derivations.md)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="processes for the multi-run checks (default: up to 2 quick, 4 full)")
+    p.add_argument("--workers", type=positive_int(), default=None,
+                   help="processes >= 1 for the multi-run checks (default: up to 2 quick, 4 full)")
     p.add_argument("--no-progress", action="store_true", help="silence progress output")
     p.add_argument("--no-notes", action="store_true", help="hide the per-check notes in the table")
 
@@ -36,6 +38,10 @@ def run(args) -> int:
     from rnn_theory.numerics.infra.io import atomic_write_text
     from rnn_theory.numerics.infra.provenance import provenance
 
+    from rnn_theory.numerics.infra.outputs import check_file_target
+
+    if args.json is not None:
+        check_file_target(args.json)  # refuse a user's file or an unwritable folder before the work
     echo = None if args.no_progress else (lambda msg: print(msg, file=sys.stderr, flush=True))
     user = user_check_modules(args.module)  # import errors surface before any work starts
     labels = {label for label, _ in user}

@@ -4,36 +4,39 @@ Writes ``loss.csv`` and ``singular_values.csv`` in long format: for each (zhat, 
 first-order and third-order (clipped once z reaches zhat, the Fig 3 convention) theory,
 the exact g = 0 solution where g = 0, and simulated runs (``--samples`` per setting, 0 for
 theory only), against tau (= lr x steps) and tau~ (= lr0 x steps).  Simulation runs are
-saved under OUT/runs and reused when the command is rerun.  ``rnn-theory reproduce
+saved under OUT/runs and reused when the command is rerun with the same settings (other
+settings into the same OUT are an error: use a new OUT).  OUT must be new, empty or an
+rnn-theory output folder; ``provenance.json`` is written beside the CSVs.  ``rnn-theory reproduce
 schuessler-fig3`` / ``schuessler-fig4`` write the paper's full setups.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from rnn_theory.numerics.cli.validate import gain, integer, positive_int, positive_real
+
 
 def add_arguments(p):
-    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--g", type=float, nargs="+", default=[0.0, 0.6], help="gains (default 0 0.6)")
-    p.add_argument("--zhat", type=float, nargs="+", default=[0.5, 2.0], help="targets (default 0.5 2)")
-    p.add_argument("--n", type=int, default=256, help="network size of the simulations (default 256)")
-    p.add_argument("--samples", type=int, default=2, help="simulated runs per (zhat, g); 0 = theory only")
-    p.add_argument("--steps", type=int, default=200, help="GD steps (lr0 = 0.015, 0.009, 0.003 for zhat 0.5, 1, 2)")
-    p.add_argument("--seed", type=int, default=0, help="base seed")
-    p.add_argument("--workers", type=int, default=None, help="processes for the runs (default: all cores)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (new, empty or an rnn-theory output)")
+    p.add_argument("--g", type=gain(), nargs="+", default=[0.0, 0.6], help="gains >= 0 (default 0 0.6)")
+    p.add_argument("--zhat", type=positive_real(), nargs="+", default=[0.5, 2.0], help="targets > 0 (default 0.5 2)")
+    p.add_argument("--n", type=integer(2), default=256, help="network size of the simulations (default 256)")
+    p.add_argument("--samples", type=integer(0), default=2, help="simulated runs per (zhat, g); 0 = theory only")
+    p.add_argument("--steps", type=positive_int(), default=200, help="GD steps (lr0 = 0.015, 0.009, 0.003 for zhat 0.5, 1, 2)")
+    p.add_argument("--seed", type=integer(0), default=0, help="base seed >= 0")
+    p.add_argument("--workers", type=positive_int(), default=None, help="processes >= 1 for the runs (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="silence progress bars")
 
 
 def run(args) -> int:
     import numpy as np
 
-    from rnn_theory.numerics.errors import DomainError
+    from rnn_theory.numerics.cli.commands.reproduce import finish_output
     from rnn_theory.numerics.infra.io import write_csv
+    from rnn_theory.numerics.infra.outputs import prepare_output_dir
     from rnn_theory.numerics.reproduce.schuessler_linear import LR0, theory_curves, write_curves
 
-    if args.samples < 0 or args.steps < 1 or args.n < 2:
-        raise DomainError("--samples must be >= 0, --steps >= 1 and --n >= 2")
-    args.out.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(args.out)
     if args.samples > 0:
         paths = write_curves(args.out, n=args.n, gains=args.g, zhats=args.zhat, samples=args.samples,
                              steps=args.steps, seed=args.seed, workers=args.workers,
@@ -52,4 +55,4 @@ def run(args) -> int:
         paths = [write_csv(Path(args.out) / "theory_curves.csv", cols)]
     for p in paths:
         print(p)
-    return 0
+    return finish_output(args.out, "curves")

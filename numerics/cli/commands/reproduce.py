@@ -2,8 +2,13 @@
 
 Each NAME maps to a function ``fn(out: Path, *, quick: bool, seed: int, workers: int | None,
 show_progress: bool) -> list[Path]`` that writes one CSV per panel (long format, header
-row) and, when matplotlib is installed (``[plot]`` extra), PNGs.  Runs are saved in
-``DIR/runs`` and skipped when rerun, so an interrupted reproduction resumes.
+row) and, when matplotlib is installed (``[plot]`` extra), PNGs.  ``DIR`` must be new, empty
+or an rnn-theory output folder (anything else is refused before any work).  Runs go in
+parallel (one process per core, one BLAS thread each; ``--workers 1`` = serial), each is
+saved in ``DIR/runs`` as soon as it finishes and skipped when rerun with the same
+settings, so an interrupted reproduction resumes.  ``DIR/provenance.json`` records the
+package version, commit and libraries.  Exit status 3 if a run diverged (the figure
+functions mark or refuse diverged runs; see their summaries' ``diverged`` column).
 """
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ import importlib
 from pathlib import Path
 
 from rnn_theory.theory.errors import RNNTheoryError
+
+from rnn_theory.numerics.cli.validate import integer, positive_int
 
 # name -> (module, function, one-line description)
 TARGETS = {
@@ -43,10 +50,10 @@ def add_arguments(p):
     lines = "\n".join(f"  {k:17s} {v[2]}" for k, v in TARGETS.items())
     p.epilog = "figures:\n" + lines
     p.add_argument("name", choices=sorted(TARGETS), metavar="NAME", help="figure to reproduce (see below)")
-    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (new, empty or an rnn-theory output)")
     p.add_argument("--quick", action="store_true", help="small, fast configuration")
-    p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    p.add_argument("--workers", type=int, default=None, help="processes for sweeps (default: all cores)")
+    p.add_argument("--seed", type=integer(0), default=0, help="base seed >= 0 (default 0)")
+    p.add_argument("--workers", type=positive_int(), default=None, help="processes >= 1 (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="silence progress bars")
 
 
@@ -56,9 +63,38 @@ def run(args) -> int:
         fn = getattr(importlib.import_module(mod_name), fn_name)
     except (ImportError, AttributeError) as exc:  # pragma: no cover - packaging error
         raise RNNTheoryError(f"reproduction {args.name!r} is not available: {exc}") from exc
-    args.out.mkdir(parents=True, exist_ok=True)
+    from rnn_theory.numerics.infra.outputs import prepare_output_dir
+
+    prepare_output_dir(args.out)
     written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
                  show_progress=not args.no_progress)
     for path in written:
         print(path)
+    return finish_output(args.out, f"reproduce {args.name}", quick=args.quick, seed=args.seed)
+
+
+def finish_output(out: Path, command: str, **settings) -> int:
+    """Write ``out/provenance.json`` and return the exit status: 3 when a run under
+    ``out/runs`` is marked diverged (named on stderr), else 0."""
+    import json
+    import sys
+
+    from rnn_theory.numerics.cli.validate import EXIT_DIVERGED
+    from rnn_theory.numerics.infra.io import atomic_write_text
+    from rnn_theory.numerics.infra.provenance import provenance
+
+    diverged = []
+    for cfg in sorted((Path(out) / "runs").glob("*/config.json")):
+        try:
+            if json.loads(cfg.read_text()).get("diverged"):
+                diverged.append(cfg.parent.name)
+        except (OSError, ValueError, AttributeError):
+            continue
+    atomic_write_text(Path(out) / "provenance.json",
+                      json.dumps({"provenance": provenance(), "command": command, "settings": settings,
+                                  "diverged_runs": diverged}, indent=2))
+    if diverged:
+        print(f"rnn-theory {command}: {len(diverged)} run(s) diverged and are marked, not results: "
+              f"{', '.join(diverged[:5])}", file=sys.stderr)
+        return EXIT_DIVERGED
     return 0

@@ -78,8 +78,9 @@ def test_divergence_is_reported_with_last_good_weights():
         train(net, task, 200, 1, 10.0, rng, optimizer="sgd", trainable=("W",))
     err = info.value
     assert "step" in str(err) and err.step >= 1
-    # loss/gradient non-finite at step k: k recorded losses; update non-finite: k + 1
-    recorded = err.step + 1 if "update" in str(err) else err.step
+    # loss diverged (NaN/inf or > 1000 x initial) or gradient non-finite at step k: the last good
+    # network is the one after k - 1 updates (k - 1 recorded losses); update non-finite: k + 1
+    recorded = err.step + 1 if "update" in str(err) else max(err.step - 1, 0)
     assert err.partial.loss.shape == (recorded,) and np.all(np.isfinite(err.partial.loss))
     assert np.all(np.isfinite(err.partial.net.W))
 
@@ -134,9 +135,11 @@ def test_train_and_analyze_cli(tmp_path, capsys):
                  "--snapshots", "2", "--out", str(run)]) == 0
     assert main(["analyze", str(run), "--n-eval", "4", "--max-rank", "3"]) == 0
     assert (run / "truncation.csv").is_file() and (run / "analysis.json").is_file()
-    assert main(["train", "--task", "mante", "--n", "8", "--steps", "0", "--out", str(tmp_path / "r2"),
-                 "--lr", "-1"]) == 2                                  # clear error, exit code 2
-    assert "lr" in capsys.readouterr().err
+    capsys.readouterr()
+    for bad, name in ((["--steps", "0"], "--steps"), (["--lr", "-1"], "--lr")):  # clear error, exit code 2
+        assert main(["train", "--task", "mante", "--n", "8", "--out", str(tmp_path / "r2")] + bad) == 2
+        err = capsys.readouterr().err
+        assert name in err and len(err.strip().splitlines()) == 1
 
 
 def test_analyze_reproduces_train_numbers(tmp_path, capsys):
