@@ -11,7 +11,8 @@ returning the fixed point that the network dynamics
    is :math:`GW`: hence :math:`\rho(GW) \le 1` and every eigenvalue has
    :math:`\mathrm{Re}\,\lambda(GW) < 1` — the point is stable for the dynamics, at no
    extra cost (certificate ``"contraction"``).  A row that already meets ``tol`` at
-   ``r0`` gives no such evidence and is checked like the rows of step 2.
+   ``r0`` gives no such evidence and is checked like the rows of step 2.  A row the map
+   brought within 1e-8 before round-off stalled it is polished there by Newton.
 2. **Rows where the map stalls** — relaxation along the dynamics themselves from
    ``r0`` (forward Euler, :math:`dt/\tau = 0.2`, :math:`O(N^2)` per row and step) until
    the residual falls below a threshold, then a Newton polish (:math:`O(N^3)` with LU
@@ -33,7 +34,7 @@ import numpy as np
 
 from rnn_theory.numerics.fixed_point.kernels import _newton, _picard
 from rnn_theory.numerics.fixed_point.stability import stability_report
-from rnn_theory.theory.errors import NoStableFixedPoint
+from rnn_theory.theory.errors import FixedPointNotConverged, NoStableFixedPoint
 
 __all__ = ["solve_reached"]
 
@@ -43,7 +44,7 @@ _CHUNK = 25  # Euler steps between residual checks
 
 
 def _relax_polish(W, h, r0, tol, ls, t_max):
-    """Step 2 for the rows of ``h``: returns ``(r, res, lam, settled, euler_steps, newton_its)``.
+    """Step 2 for the rows of ``h``: returns ``(r, res, lam, settled, failed, euler_steps, newton_its)``.
 
     ``lam`` is :math:`\\max\\mathrm{Re}\\,\\lambda(G_iW)` at the returned point (NaN where
     the trajectory did not settle); ``settled`` marks rows whose relaxation converged.
@@ -51,7 +52,7 @@ def _relax_polish(W, h, r0, tol, ls, t_max):
     B = h.shape[0]
     r = r0.copy()
     out_r, out_res = r.copy(), np.full(B, np.inf)
-    lam, settled = np.full(B, np.nan), np.zeros(B, dtype=bool)
+    lam, settled, failed = np.full(B, np.nan), np.zeros(B, dtype=bool), np.zeros(B, dtype=bool)
     level = np.zeros(B, dtype=int)
     pending = np.arange(B)
     steps, its, max_steps = 0, 0, int(np.ceil(t_max / DT_OVER_TAU))
@@ -60,8 +61,8 @@ def _relax_polish(W, h, r0, tol, ls, t_max):
         res = np.abs(rp - np.tanh(rp @ W.T + hp)).max(axis=1)
         ready = np.flatnonzero(res <= np.take(_THRESHOLDS, level[pending]))
         if ready.size:
-            its += _polish(W, h, r, tol, ls, pending[ready], level, (out_r, out_res, lam, settled))
-            pending = np.flatnonzero(~settled)
+            its += _polish(W, h, r, tol, ls, pending[ready], level, (out_r, out_res, lam, settled, failed))
+            pending = np.flatnonzero(~settled & ~failed)
         if not pending.size or steps >= max_steps:
             break
         rp, hp = r[pending], h[pending]
@@ -69,23 +70,26 @@ def _relax_polish(W, h, r0, tol, ls, t_max):
             rp += DT_OVER_TAU * (np.tanh(rp @ W.T + hp) - rp)
         steps += _CHUNK
         r[pending] = rp
-    out_r[pending] = r[pending]
-    out_res[pending] = np.abs(r[pending] - np.tanh(r[pending] @ W.T + h[pending])).max(axis=1)
-    return out_r, out_res, lam, settled, steps, its
+    rest = np.flatnonzero(~settled)
+    out_r[rest] = r[rest]
+    out_res[rest] = np.abs(r[rest] - np.tanh(r[rest] @ W.T + h[rest])).max(axis=1)
+    return out_r, out_res, lam, settled, failed, steps, its
 
 
 def _polish(W, h, r, tol, ls, rows, level, out) -> int:
     """Newton polish of the relaxed states ``r[rows]`` and an eigenvalue check; writes the
     accepted rows into ``out = (out_r, out_res, lam, settled)``, raises the threshold
     level of the others; returns the Newton iterations."""
-    out_r, out_res, lam, settled = out
+    out_r, out_res, lam, settled, failed = out
     rn, resn, itn = _newton(W, h[rows], r[rows].copy(), tol, 50, ls)
     ok = resn <= tol
     lam_rows = np.full(rows.size, np.nan)
     if ok.any():
         lam_rows[ok] = stability_report(W, rn[ok]).max_real_eig
     # accept a stable polish; on the last threshold accept what the trajectory sits on
-    done = ok & ((lam_rows < 1.0) | (level[rows] == len(_THRESHOLDS) - 1))
+    last = level[rows] == len(_THRESHOLDS) - 1
+    done = ok & ((lam_rows < 1.0) | last)
+    failed[rows[~ok & last]] = True          # settled to 1e-8 but Newton cannot reach tol
     acc = rows[done]
     out_r[acc], out_res[acc], lam[acc], settled[acc] = rn[done], resn[done], lam_rows[done], True
     level[rows[~done]] = np.minimum(level[rows[~done]] + 1, len(_THRESHOLDS) - 1)
@@ -102,15 +106,26 @@ def solve_reached(W, h, r0, tol, ls, t_max, stability, max_picard=200):
     """
     B = h.shape[0]
     res0 = np.abs(r0 - np.tanh(r0 @ W.T + h)).max(axis=1)
-    r, res, it = _picard(W, h, r0.copy(), tol, max_picard)
+    # first map step unconditionally (from rest its residual ratio is not a contraction test)
+    r, res, it = _picard(W, h, np.tanh(r0 @ W.T + h), tol, max_picard)
+    it += 1
+    near = np.flatnonzero(~(res <= tol) & (res <= _THRESHOLDS[-1]) & (res0 > tol))
+    if near.size:   # contracted to within 1e-8, then stalled on round-off: polish in place
+        r[near], res[near], itn = _newton(W, h[near], r[near], tol, 50, ls)
+        it += itn
     hard = np.flatnonzero(~(res <= tol) | (res0 <= tol))   # stalled, or no contraction evidence
     label, cert = "picard", f"contraction of the map for {B - hard.size} of {B} samples"
     stable = True
     if hard.size:
-        rh, resh, lam, settled, steps, its = _relax_polish(W, h[hard], r0[hard], tol, ls, t_max)
+        rh, resh, lam, settled, failed, steps, its = _relax_polish(W, h[hard], r0[hard], tol, ls, t_max)
         r[hard], res[hard] = rh, resh
         it += steps + its
         label = "picard+relax+newton"
+        if failed.any():
+            raise FixedPointNotConverged(
+                f"the dynamics settled (residual <= 1e-8) for samples {hard[failed][:5].tolist()} but Newton "
+                f"could not polish them to tol = {tol:g} (residual {float(resh[failed].max()):.3g}); tol is "
+                "probably below round-off: raise tol", residual=float(resh[failed].max()), failing=hard[failed])
         if not settled.all():
             bad = hard[~settled]
             raise NoStableFixedPoint(
