@@ -107,8 +107,11 @@ def solve_reached(W, h, r0, tol, ls, t_max, stability, max_picard=200):
     B = h.shape[0]
     res0 = np.abs(r0 - np.tanh(r0 @ W.T + h)).max(axis=1)
     # first map step unconditionally (from rest its residual ratio is not a contraction test)
-    r, res, it = _picard(W, h, np.tanh(r0 @ W.T + h), tol, max_picard)
-    it += 1
+    if np.all(res0 <= tol):   # r0 already solves every row: nothing to iterate, only to check
+        r, res, it = r0.copy(), res0, 0
+    else:
+        r, res, it = _picard(W, h, np.tanh(r0 @ W.T + h), tol, max_picard)
+        it += 1
     near = np.flatnonzero(~(res <= tol) & (res <= _THRESHOLDS[-1]) & (res0 > tol))
     if near.size:   # contracted to within 1e-8, then stalled on round-off: polish in place
         r[near], res[near], itn = _newton(W, h[near], r[near], tol, 50, ls)

@@ -190,8 +190,7 @@ def convergence_step(loss, *, threshold: float = 0.05):
 
     ``None`` means the finite history never crossed the threshold.  A history with NaN or
     infinity (a diverged run) has no convergence step and raises
-    :class:`~rnn_theory.theory.errors.NonFiniteError` naming the first bad step; so does a
-    non-positive ``loss[0]`` (:class:`DomainError`: no relative threshold).
+    :class:`~rnn_theory.theory.errors.NonFiniteError` naming the first bad step.
 
     >>> convergence_step([1.0, 0.5, 0.2, 0.04, 0.01])
     3
@@ -209,8 +208,6 @@ def convergence_step(loss, *, threshold: float = 0.05):
     if bad.size:
         raise NonFiniteError(f"loss is NaN or infinite from step {int(bad[0])} on ({bad.size} of {loss.size} "
                              "steps): a diverged run has no convergence step")
-    if not loss[0] > 0:
-        raise DomainError(f"loss[0] = {loss[0]!r} must be > 0 for a threshold relative to it")
     hit = np.nonzero(loss < threshold * loss[0])[0]
     return int(hit[0]) if hit.size else None
 
