@@ -29,7 +29,7 @@ class FixedPoint:
     iterations : int
         Outer iterations used (Euler: steps taken).
     method : str
-        Method(s) that produced ``r``, e.g. ``"picard+newton"`` or ``"newton+fallback"``.
+        Method(s) that produced ``r``, e.g. ``"picard"``, ``"picard+relax+newton"`` or ``"newton+fallback"``.
     converged : bool
         ``residual <= tol``; always True for converging methods (they raise otherwise).
     stable : bool or None
