@@ -7,6 +7,10 @@
    accuracy.  Target: ≥ 10× faster.  Reported: the default solver (``method="auto"``:
    Newton with a Picard predictor), pure Newton with matrix-free GMRES Newton systems,
    Picard and Anderson (``--with-lu`` adds Newton with dense LU, O(BN³) per iteration).
+   At rho = 0.5 the default's Picard fast path is certified stable by contraction (no
+   extra cost).  ``[boundary]``: at rho = 1.2 (the map stalls) the default relaxes along
+   the dynamics, polishes by Newton and checks eigenvalues (O(N³) per sample) — the price
+   of returning the stable fixed point the dynamics reach, vs plain Newton.
 
 Times are CPU seconds of this process (``time.process_time``; run with
 OMP_NUM_THREADS=1 so that equals single-core time and is robust to other load), minimum
@@ -19,7 +23,14 @@ import time
 
 import numpy as np
 
-from rnn_theory.numerics.fixed_point import euler_fixed_point, output_error, solve_fixed_point, update_direction
+from rnn_theory.numerics.fixed_point import (
+    euler_fixed_point,
+    output_error,
+    solve_fixed_point,
+    stability_report,
+    update_direction,
+)
+from rnn_theory.theory.errors import NoStableFixedPoint
 
 
 def best(fn, repeats):
@@ -76,6 +87,9 @@ def main(argv=None) -> int:
           f"{t_eu / rows['Newton-GMRES tol 1e-6']:.1f}x (tol 1e-6), "
           f"{t_eu / rows['Newton-GMRES tol 1e-3']:.1f}x (tol 1e-3, still far more accurate than Euler)")
 
+    # ---- 2b. near the stability boundary: cost of returning the *stable* fixed point
+    near_boundary(args, rng, Nx)
+
     # ---- 1. update direction: dW1 vs dW3
     r = exact
     _, delta = output_error(R, r, y)
@@ -94,6 +108,26 @@ def main(argv=None) -> int:
           f"dW3 {ts3 * 1e3:.0f} ms, ratio {ts1 / ts3:.1f}x")
     print(f"[rules] <dW1, dW3>_F > 0: {float(np.sum(d1 * d3)) > 0}")
     return 0
+
+
+def near_boundary(args, rng, Nx):
+    """rho = 1.2 (the map stalls): the default (relaxation + Newton polish + eigenvalue check
+    per sample) vs plain Newton (may return unstable points) and Newton + eigenvalue check."""
+    N, B = args.n, min(args.batch, 128)
+    W = 1.2 * rng.standard_normal((N, N)) / np.sqrt(N)
+    h = rng.random((B, Nx)) @ (rng.standard_normal((N, Nx)) / np.sqrt(Nx)).T
+    print(f"\n[boundary] rho = 1.2, N = {N}, batch = {B}")
+    t_n, fp_n = best(lambda: solve_fixed_point(W, h, method="newton"), 1)
+    unstable = int(np.sum(~stability_report(W, fp_n.r).stable))
+    t_ne, _ = best(lambda: stability_report(W, fp_n.r), 1)
+    try:
+        t_a, fp_a = best(lambda: solve_fixed_point(W, h), 1)
+        note = f"{fp_a.method}; {fp_a.certificate}"
+    except NoStableFixedPoint as err:
+        t_a, note = float("nan"), f"NoStableFixedPoint for {len(err.failing)} samples"
+    print(f"[boundary] Newton (any fixed point):        {t_n * 1e3:9.1f} ms   ({unstable} of {B} unstable)")
+    print(f"[boundary] Newton + eigenvalue check:       {(t_n + t_ne) * 1e3:9.1f} ms")
+    print(f"[boundary] default (stable, reached):       {t_a * 1e3:9.1f} ms   ({note})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from rnn_theory.theory.errors import (  # noqa: F401
     DomainError,
     FixedPointNotConverged,
+    NoStableFixedPoint,
     NonFiniteError,
     RNNTheoryError,
     ShapeError,
@@ -16,6 +17,7 @@ from rnn_theory.theory.errors import (  # noqa: F401
 __all__ = [
     "DomainError",
     "FixedPointNotConverged",
+    "NoStableFixedPoint",
     "NonFiniteError",
     "RNNTheoryError",
     "ShapeError",

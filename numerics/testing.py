@@ -37,7 +37,7 @@ from typing import Callable
 
 import numpy as np
 
-from rnn_theory.theory.errors import DomainError, ShapeError
+from rnn_theory.theory.errors import DomainError, NonFiniteError, ShapeError
 
 __all__ = [
     "Comparison",
@@ -137,10 +137,21 @@ def compare(name: str, theory: float, samples, *, sigma: float | None = None,
     (True, 100)
     >>> compare("wrong", 1.3, 1 + rng.standard_normal(100)).passed
     False
+    >>> compare("failed run", 1.0, [1.0, float("nan"), 0.9])
+    Traceback (most recent call last):
+    ...
+    rnn_theory.theory.errors.NonFiniteError: failed run: 1 of 3 samples are NaN or infinite (indices [1]); a failed simulation is not a sample: fix or drop those runs before comparing
     """
     x = np.asarray(samples, dtype=float).ravel()
     if x.size == 0:
         raise ShapeError("compare needs at least one sample")
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+        raise NonFiniteError(
+            f"{name}: {bad.size} of {x.size} samples are NaN or infinite (indices {bad[:10].tolist()}); "
+            "a failed simulation is not a sample: fix or drop those runs before comparing")
+    if not np.isfinite(float(theory)):
+        raise NonFiniteError(f"{name}: the theory value is {theory!r}; pass a finite prediction")
     if systematic < 0:
         raise DomainError("systematic allowance must be >= 0")
     n = x.size
@@ -169,6 +180,10 @@ def compare_to_simulation(name: str, theory: float, simulate: Callable[[np.rando
     True
     """
     values = [float(simulate(np.random.default_rng([seed, i]))) for i in range(n_samples)]
+    bad = [i for i, v in enumerate(values) if not np.isfinite(v)]
+    if bad:
+        raise NonFiniteError(f"{name}: simulate returned NaN or infinity for {len(bad)} of {n_samples} "
+                             f"generators (default_rng([{seed}, i]) for i in {bad[:10]}); fix the simulation")
     return compare(name, theory, values, sigma=sigma, alpha=alpha, systematic=systematic, note=note)
 
 

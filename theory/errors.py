@@ -18,6 +18,7 @@ __all__ = [
     "UnstableError",
     "TrainingDivergedError",
     "FixedPointNotConverged",
+    "NoStableFixedPoint",
     "check_finite",
     "check_shape",
     "check_positive",
@@ -78,6 +79,12 @@ class FixedPointNotConverged(RNNTheoryError):
         super().__init__(message)
         self.residual = residual
         self.failing = np.asarray([] if failing is None else failing)
+
+
+class NoStableFixedPoint(FixedPointNotConverged, UnstableError):
+    """The dynamics did not settle on a stable fixed point (both an
+    :class:`UnstableError` and a :class:`FixedPointNotConverged`, with ``.residual`` and
+    ``.failing``)."""
 
 
 def check_finite(name: str, value) -> np.ndarray:

@@ -11,13 +11,14 @@ and is stable iff every eigenvalue of :math:`G W` has real part :math:`< 1`, whe
 
 Solvers (all batched over rows of ``h``, shape ``(B, N)``):
 
-* ``"auto"`` (default) — Newton's method with a Picard predictor: the undamped map
-  :math:`r \leftarrow \tanh(Wr + h)` (one GEMM, :math:`O(BN^2)` per iteration) runs while
-  it contracts (worst residual ratio :math:`\le 0.9`); samples still above ``tol`` then
-  go to Newton, and samples Newton fails on to Anderson.  Near the paper's initialisation
-  (:math:`\rho = 0.5`) the map contracts at rate :math:`\approx\rho(GW)` and the
-  predictor alone reaches ``tol`` (~27 GEMMs for 1e-10); after training pushes
-  :math:`GW` towards the stability boundary the map stalls and Newton takes over.
+* ``"auto"`` (default) — the *stable* fixed point the dynamics reach from ``r0``
+  (default :math:`r = 0`), verified stable (:mod:`~rnn_theory.numerics.fixed_point.reached`):
+  the undamped map :math:`r \leftarrow \tanh(Wr + h)` (one GEMM, :math:`O(BN^2)` per
+  iteration) runs while it contracts (worst residual ratio :math:`\le 0.9`), which
+  certifies the points it reaches as stable; samples where it stalls relax along the
+  dynamics, are polished by Newton and eigen-checked (:math:`O(N^3)` each).  Near the
+  paper's initialisation (:math:`\rho = 0.5`) the map contracts at rate
+  :math:`\approx\rho(GW)` and alone reaches ``tol`` (~27 GEMMs for 1e-10).
 * ``"newton"`` — Newton's method with the analytic Jacobian
   :math:`I - G W` and backtracking on :math:`\|F\|`.  The Newton system is solved either
   exactly by batched LU (``linear_solver="lu"``, :math:`O(N^3)` per sample and iteration)

@@ -21,7 +21,8 @@ from rnn_theory.theory.errors import (
     check_finite,
 )
 from rnn_theory.numerics.fixed_point._validation import _as_batch, _as_weights
-from rnn_theory.numerics.fixed_point.kernels import _anderson, _damped, _newton, _picard
+from rnn_theory.numerics.fixed_point.kernels import _anderson, _damped, _newton
+from rnn_theory.numerics.fixed_point.reached import solve_reached
 from rnn_theory.numerics.fixed_point.stability import FixedPoint, stability_report
 from rnn_theory.numerics.rate.analysis import max_real_eig
 
@@ -65,8 +66,15 @@ def _rescue(W, h, tol, beta, m, ls):
 def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_iter: int | None = None,
                       r0=None, linear_solver: str = "auto", fallback: bool = True, beta: float = 0.5,
                       anderson_m: int = 5, n_steps: int = 500, dt_over_tau: float = 0.01,
-                      stability: str = "ignore") -> FixedPoint:
+                      stability: str | None = None, t_max: float = 2000.0) -> FixedPoint:
     r"""Solve :math:`r = \tanh(W r + h)` for every row of ``h``.
+
+    The default (``method="auto"``) returns the *stable* fixed point that the dynamics
+    :math:`\tau\dot r = -r + \tanh(Wr + h)` reach from the initial state ``r0``
+    (default :math:`r = 0`), verified stable (``result.stable``, ``result.certificate``;
+    algorithm in :mod:`rnn_theory.numerics.fixed_point.reached`).  The explicit methods
+    return whichever fixed point their iteration converges to, stable or not: ask for
+    them (e.g. ``method="newton"``) to get an unstable fixed point.
 
     Parameters
     ----------
@@ -75,22 +83,30 @@ def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_ite
     h : (B, N) or (N,) array
         Input currents :math:`W_x x` (use :func:`fixed_point` to pass ``W_x`` and ``x``).
     method : {"auto", "newton", "anderson", "damped", "euler"}
-        See the module docstring (``"auto"``: Picard predictor, then Newton, then
-        Anderson).  ``"euler"`` is the labelled faithful mode.
+        ``"auto"``: the stable fixed point reached by the dynamics (Picard fast path,
+        relaxation along the dynamics plus Newton polish where the map stalls).  The
+        others are described in the package docstring; ``"euler"`` is the labelled
+        faithful mode.
     tol : float
         Stop when :math:`\max_i\|F(r_i)\|_\infty \le` ``tol``.
     max_iter : int, optional
         Iteration cap (default 50 for Newton, 2000 for Anderson/damped).
     r0 : array, optional
-        Initial guess (default :math:`\tanh(h)`, one step of the map from 0).
+        ``"auto"``: the initial state of the dynamics (default 0).  Other methods: the
+        initial guess (default :math:`\tanh(h)`, one step of the map from 0).
     linear_solver : {"auto", "lu", "gmres"}
         Newton system solver (see module docstring).
     fallback : bool
         Retry samples where Newton fails (Anderson, then relaxation plus Newton polish).
-    stability : {"ignore", "warn", "raise"}
-        Whether to check :math:`\max\mathrm{Re}\,\lambda(G_iW) < 1` at the solution
-        (costs an extra :math:`O(BN^3)`); ``"raise"`` raises
-        :class:`~rnn_theory.theory.errors.UnstableError`.
+    stability : {"raise", "warn", "ignore"}, optional
+        Explicit methods (default ``"ignore"``): whether to check
+        :math:`\max\mathrm{Re}\,\lambda(G_iW) < 1` at the solution (an extra
+        :math:`O(BN^3)`); ``"raise"`` raises :class:`~rnn_theory.theory.errors.UnstableError`.
+        ``"auto"`` always verifies; ``stability`` (default ``"raise"``) only decides what
+        happens when the dynamics stay on an unstable fixed point (``r0`` is one).
+    t_max : float
+        ``"auto"`` only: how long (in units of :math:`\tau`) the dynamics may relax
+        before :class:`~rnn_theory.theory.errors.NoStableFixedPoint` is raised.
 
     Returns
     -------
@@ -100,22 +116,34 @@ def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_ite
     ------
     FixedPointNotConverged
         With ``.residual``, ``.failing`` (sample indices) and the leading eigenvalues.
+    NoStableFixedPoint
+        ``"auto"``: the dynamics did not settle within ``t_max`` (a subclass of both
+        :class:`FixedPointNotConverged` and :class:`UnstableError`).
     ShapeError, NonFiniteError
         On bad input.
 
-    Cost: Picard :math:`O(BN^2)` per iteration; Newton :math:`O(BN^3)` (LU) or
+    Cost: Picard :math:`O(BN^2)` per iteration (``"auto"`` on a contracting map: nothing
+    else); relaxation :math:`O(N^2)` per row and Euler step plus one :math:`O(N^3)`
+    eigenvalue check per polished row; Newton :math:`O(BN^3)` (LU) or
     :math:`O(BkN^2)` (GMRES) per iteration, a few iterations; Anderson :math:`O(BN^2)`
     per iteration.
     """
     W = _as_weights(W)
     h, single = _as_batch("h", h, W.shape[0])
-    _check_options(method, linear_solver, stability, tol, beta)
+    _check_options(method, linear_solver, stability, tol, beta, t_max)
+    if method == "auto":
+        r = np.zeros_like(h) if r0 is None else _initial_guess(r0, h, W.shape[0])
+        ls = linear_solver if linear_solver != "auto" else ("lu" if W.shape[0] <= 64 else "gmres")
+        r, res, it, used, stable, cert = solve_reached(W, h, r, tol, ls, t_max, stability or "raise",
+                                                       max_iter or 200)
+        worst = float(res.max(initial=0.0))
+        return FixedPoint(r[0] if single else r, worst, int(it), used, True, stable, cert)
     r = _initial_guess(r0, h, W.shape[0])
     if method == "euler":
         r = euler_fixed_point(W, h, n_steps, dt_over_tau)
         res = float(np.abs(r - np.tanh(r @ W.T + h)).max(initial=0.0))
         return FixedPoint(r[0] if single else r, res, n_steps, "euler", res <= tol)
-    if method in ("auto", "newton"):
+    if method == "newton":
         r, res, it, used = _solve_newton_family(W, h, r, method, tol, max_iter, linear_solver, fallback,
                                                 beta, anderson_m)
     elif method == "anderson":
@@ -126,19 +154,22 @@ def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_ite
         used = method
     worst = float(np.nanmax(np.where(np.isfinite(res), res, np.inf)))
     _raise_if_unconverged(W, r, res, worst, tol, used)
-    if stability != "ignore":
-        _check_stability(W, r, stability)
-    return FixedPoint(r[0] if single else r, worst, int(it), used, True)
+    stable, cert = None, "not checked"
+    if stability not in (None, "ignore"):
+        stable, cert = _check_stability(W, r, stability)
+    return FixedPoint(r[0] if single else r, worst, int(it), used, True, stable, cert)
 
 
-def _check_options(method, linear_solver, stability, tol, beta) -> None:
+def _check_options(method, linear_solver, stability, tol, beta, t_max) -> None:
     """Raise :class:`DomainError` on an unknown option or a bad ``tol``/``beta``."""
     if method not in _METHODS:
         raise DomainError(f"method must be one of {_METHODS}, got {method!r}")
     if linear_solver not in ("auto", "lu", "gmres"):
         raise DomainError(f"linear_solver must be 'auto', 'lu' or 'gmres', got {linear_solver!r}")
-    if stability not in ("ignore", "warn", "raise"):
+    if stability not in (None, "ignore", "warn", "raise"):
         raise DomainError(f"stability must be 'ignore', 'warn' or 'raise', got {stability!r}")
+    if not (t_max > 0 and np.isfinite(t_max)):
+        raise DomainError(f"t_max (relaxation time in units of tau) must be finite and > 0, got {t_max!r}")
     if not (tol > 0):
         raise DomainError(f"tol must be > 0, got {tol!r}")
     if not (0 < beta <= 1):
@@ -154,8 +185,8 @@ def _initial_guess(r0, h: np.ndarray, N: int) -> np.ndarray:
 
 
 def _solve_newton_family(W, h, r, method, tol, max_iter, linear_solver, fallback, beta, anderson_m):
-    """Methods ``"auto"`` (Picard predictor, then Newton) and ``"newton"``, each followed
-    by :func:`_rescue` for the rows Newton leaves above ``tol`` when ``fallback``.
+    """Method ``"newton"``, followed by :func:`_rescue` for the rows Newton leaves above
+    ``tol`` when ``fallback`` (any fixed point: stable or not).
 
     Returns ``(r, res, iterations, label)``; ``label`` names the stages that ran.
     """
@@ -164,17 +195,12 @@ def _solve_newton_family(W, h, r, method, tol, max_iter, linear_solver, fallback
     it = 0
     todo = np.arange(h.shape[0])
     res = np.full(h.shape[0], np.inf)
-    if method == "auto":
-        # Picard predictor while the map contracts (1 GEMM per iteration), Newton for the rest
-        r, res, it = _picard(W, h, r, tol, 200)
-        todo = np.flatnonzero(~(res <= tol))
-        used = "picard"
     if todo.size:
         ls = linear_solver if linear_solver != "auto" else ("lu" if N <= 64 else "gmres")
         rn, resn, itn = _newton(W, h[todo], r[todo], tol, max_iter or 50, ls)
         r[todo], res[todo] = rn, resn
         it += itn
-        used = "picard+newton" if method == "auto" else "newton"
+        used = "newton"
         bad = np.flatnonzero(~(res <= tol))
         if bad.size and fallback:
             rb, resb, itb = _rescue(W, h[bad], tol, beta, anderson_m, ls)
@@ -202,17 +228,21 @@ def _raise_if_unconverged(W, r, res, worst: float, tol: float, used: str) -> Non
             residual=worst, failing=bad)
 
 
-def _check_stability(W, r, stability: str) -> None:
+def _check_stability(W, r, stability: str) -> tuple[bool, str]:
     """``stability="warn"``/``"raise"``: warn (at the caller of :func:`solve_fixed_point`)
-    or raise :class:`UnstableError` when some :math:`\\max\\mathrm{Re}\\,\\lambda(G_iW) \\ge 1`."""
+    or raise :class:`UnstableError` when some :math:`\\max\\mathrm{Re}\\,\\lambda(G_iW) \\ge 1`;
+    returns ``(stable, certificate)``."""
     rep = stability_report(W, r)
+    cert = f"eigenvalues of G W for {len(r)} samples (max Re {float(rep.max_real_eig.max()):.4g})"
     if not rep.all_stable:
         msg = (f"{int(np.sum(~rep.stable))} of {len(r)} fixed points are unstable: max Re eig(G W) = "
                f"{float(rep.max_real_eig.max()):.4g} >= 1 (leading Re eig(W) = {rep.max_real_eig_w:.4g}); "
-               "W has no stable fixed point for these inputs")
+               "the method returned an unstable fixed point; method='auto' finds the stable one the "
+               "dynamics reach, if any")
         if stability == "raise":
             raise UnstableError(msg)
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    return rep.all_stable, cert
 
 
 def fixed_point(W, W_x, x, **kw) -> FixedPoint:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_theory.numerics.linear.network import _check_real, _check_system
+from rnn_theory.numerics.linear.network import _check_real, _check_system, _require_stable
 from rnn_theory.numerics.linear.task import DEFAULT_TASK, EulerTask
 from rnn_theory.theory.errors import NonFiniteError
 
@@ -31,8 +31,13 @@ def _trajectory(W, m, task):
     return X
 
 
-def euler_readout(W, m, w, task: EulerTask = DEFAULT_TASK) -> np.ndarray:
+def euler_readout(W, m, w, task: EulerTask = DEFAULT_TASK, *, check_stability: bool = True) -> np.ndarray:
     r"""Readouts :math:`z_t = w^\top x_{t+1}` for every step (length ``T``); :math:`O(TN^2)`.
+
+    The Euler network stands for the relaxation to the fixed point :math:`(I-W)^{-1}m`; with
+    ``check_stability`` a ``W`` without a stable fixed point (an eigenvalue with real part
+    :math:`\ge 1`) is refused with :class:`~rnn_theory.theory.errors.UnstableError` (dense
+    eigenvalues, :math:`O(N^3)`).
 
     >>> from rnn_theory.numerics.linear import draw_network, fixed_point_readout
     >>> W0, m, w = draw_network(30, 0.3, np.random.default_rng(0))
@@ -41,6 +46,8 @@ def euler_readout(W, m, w, task: EulerTask = DEFAULT_TASK) -> np.ndarray:
     True
     """
     W, m, w = _check_system(W, m, w)
+    if check_stability:
+        _require_stable(W, "W")
     X = _trajectory(W, m, task)
     z = X[1:] @ w
     if not np.all(np.isfinite(z)):
@@ -48,21 +55,24 @@ def euler_readout(W, m, w, task: EulerTask = DEFAULT_TASK) -> np.ndarray:
     return z
 
 
-def euler_loss(W, m, w, zhat, task: EulerTask = DEFAULT_TASK) -> float:
-    r"""Loss :math:`\tfrac12\,\mathrm{mean}_{t\in\text{mask}}(\hat z - z_t)^2` of the Euler network."""
+def euler_loss(W, m, w, zhat, task: EulerTask = DEFAULT_TASK, *, check_stability: bool = True) -> float:
+    r"""Loss :math:`\tfrac12\,\mathrm{mean}_{t\in\text{mask}}(\hat z - z_t)^2` of the Euler network
+    (``check_stability`` as in :func:`euler_readout`)."""
     zhat = _check_real("zhat", zhat)
-    z = euler_readout(W, m, w, task)
+    z = euler_readout(W, m, w, task, check_stability=check_stability)
     mk = task.mask().astype(bool)
     return float(0.5 * np.mean((zhat - z[mk]) ** 2))
 
 
-def bptt_gradient(W, m, w, zhat, task: EulerTask = DEFAULT_TASK):
+def bptt_gradient(W, m, w, zhat, task: EulerTask = DEFAULT_TASK, *, check_stability: bool = True):
     r"""Loss and :math:`\partial L/\partial W` by backpropagation through the Euler trajectory.
 
     Adjoint recursion :math:`a_{t+1} = A^\top a_{t+2} + \partial L/\partial z_t\, w` with
     :math:`A = (1-\Delta t)I + \Delta t W`, then one GEMM over all steps:
     :math:`\partial L/\partial W = \Delta t \sum_t a_{t+1} x_t^\top = \Delta t\, \mathcal A^\top X`.
-    Cost :math:`O(T N^2)` time, :math:`O(T N)` memory.
+    Cost :math:`O(T N^2)` time, :math:`O(T N)` memory, plus :math:`O(N^3)` for
+    ``check_stability`` (as in :func:`euler_readout`: a ``W`` without a stable fixed point
+    raises :class:`~rnn_theory.theory.errors.UnstableError`).
 
     Returns
     -------
@@ -78,6 +88,8 @@ def bptt_gradient(W, m, w, zhat, task: EulerTask = DEFAULT_TASK):
     """
     W, m, w = _check_system(W, m, w)
     zhat = _check_real("zhat", zhat)
+    if check_stability:
+        _require_stable(W, "W")
     dt = task.dt
     X = _trajectory(W, m, task)
     if not np.all(np.isfinite(X)):

@@ -53,6 +53,16 @@ class TrainingHistory:
             self.sv[k] = np.nan
         rec["dw_norm"][k] = np.linalg.norm(S.core) if S.ku and S.kv else 0.0
 
+    def record_dense(self, k: int, dW, with_sv: bool) -> None:
+        r"""Overwrite :math:`\|\Delta W\|_F` and the singular values of step ``k`` with those of
+        the actual ``dW`` (for steppers whose update is not the recorded rank-one term, e.g.
+        BPTT); :math:`O(N^2)`, plus a dense SVD :math:`O(N^3)` when ``with_sv``."""
+        self.rec["dw_norm"][k] = np.linalg.norm(dW)
+        if with_sv:
+            s = np.linalg.svd(dW, compute_uv=False)[: self.n_sv]
+            self.sv[k] = np.nan
+            self.sv[k, : s.size] = s
+
     def add_update(self, k: int, c: float, u, v) -> None:
         """Append the ``k``-th update ``c * outer(u, v)``; :math:`O(Nk)`."""
         self.U[:, k], self.V[:, k], self.C[k] = u, v, c

@@ -104,16 +104,20 @@ class BPTTStepper:
     records.
     """
 
+    rank_one_updates = False  # W moves by the full BPTT gradient: record sv, dw_norm densely
+
     def __init__(self, W0, m, w, zhat, *, lr, task: EulerTask):
         self.W = W0.copy()
         self.m, self.w, self.zhat, self.lr, self.task = m, w, zhat, lr, task
         self.eye = np.eye(W0.shape[0])
         self._grad = None
+        self.W_prev, self.applied = None, 0  # W before the last update, number of updates applied
 
     def evaluate(self, k):
         W, m, w, zhat, task = self.W, self.m, self.w, self.zhat, self.task
-        Lk, grad = bptt_gradient(W, m, w, zhat, task)
-        zt = euler_readout(W, m, w, task)[task.mask().astype(bool)]
+        # stability: guarded below by the sign of det(I - W) (and by record_eig), not per call
+        Lk, grad = bptt_gradient(W, m, w, zhat, task, check_stability=False)
+        zt = euler_readout(W, m, w, task, check_stability=False)[task.mask().astype(bool)]
         z = float(np.mean(zt))
         eps = zhat - z
         gn = float(np.linalg.norm(grad))
@@ -129,8 +133,13 @@ class BPTTStepper:
     def apply(self, k, c, ev):
         # apply the BPTT gradient itself; it equals -eps u v^T up to the transient r^T,
         # which is what the low-rank bookkeeping records
+        self.W_prev, self.applied = self.W, k + 1
         self.W = self.W - self.lr * self._grad
         return None
+
+    def W_after(self, k):
+        """:math:`W_k` for ``k`` = the number of updates applied or one fewer (a stopped run)."""
+        return self.W if k == self.applied else self.W_prev
 
 
 def make_stepper(method, W0, m, w, zhat, lu, *, lr, history, flush_every, refresh_every, task):

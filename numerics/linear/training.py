@@ -84,6 +84,8 @@ def _descend(stepper, history: TrainingHistory, W0, *, lr, steps, sv_every, reco
         if not np.isfinite(ev.z):
             raise NonFiniteError(f"readout became non-finite at step {k}; W is unstable")
         history.record(k, ev.loss, ev.z, ev.u, ev.v, ev.grad_norm, with_sv=k % sv_every == 0 or k == steps)
+        if not getattr(stepper, "rank_one_updates", True):  # BPTT: record the actual Delta W
+            history.record_dense(k, stepper.W - W0, with_sv=k % sv_every == 0 or k == steps)
         if record_eig:
             Wk = stepper.W if stepper.W is not None else W0 + history.dense_dW(k)
             top = history.rec["top_eig"]
@@ -127,7 +129,9 @@ def train_fixed_point(W0, m, w, zhat, lr, steps, *, lr0=None, g=float("nan"),
         ``"solve"``: a fresh LU factorisation of :math:`I - W` per step, :math:`O(N^3)`
         (the reference).  ``"bptt"``: gradients and readout from the Euler trajectory,
         :math:`O(TN^2)` per step (the model as the paper trains it; equal to the fixed
-        point up to the transient :math:`r^T`, :math:`r = \max|1+\lambda|/2`).
+        point up to the transient :math:`r^T`, :math:`r = \max|1+\lambda|/2`); ``sv`` and
+        ``dw_norm`` are those of the actual :math:`W_k - W_0` (dense SVD, :math:`O(N^3)`
+        per recorded step).
     refresh_every : int or None
         Recompute :math:`B_W` by a fresh inverse every this many steps (Sherman–Morrison
         only).  Round-off of the updates grows about linearly with the number of
@@ -169,7 +173,7 @@ def train_fixed_point(W0, m, w, zhat, lr, steps, *, lr0=None, g=float("nan"),
     diverged = bool(message)
     last = k_done + 1
     # when a run stops, the last update was not applied: drop it from the bookkeeping
-    dW = stepper.W - W0 if method == "bptt" else history.dense_dW(k_done)
+    dW = stepper.W_after(k_done) - W0 if method == "bptt" else history.dense_dW(k_done)
     res = LinearTrainingResult(
         n=n, g=g, zhat=zhat, lr0=float(lr0), lr=lr, method=method,
         tau=lr * np.arange(last), tau_tilde=float(lr0) * np.arange(last),

@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
-from rnn_theory.theory.errors import DomainError, RNNTheoryError, ShapeError, check_finite
+from rnn_theory.theory.errors import DomainError, NonFiniteError, RNNTheoryError, ShapeError, check_finite
 
 from rnn_theory.numerics.representations.lyapunov import lyapunov_spectrum  # noqa: F401  (QR/Benettin; defined in rnn_theory.numerics.representations.lyapunov)
 
@@ -188,14 +188,26 @@ def shuffle_loss(net, W0, trials, rng: np.random.Generator, *, loss="masked_mse"
 def convergence_step(loss, *, threshold: float = 0.05):
     """First step whose (noisy batch) loss is < ``threshold`` × ``loss[0]``; ``None`` if never.
 
+    ``None`` means the finite history never crossed the threshold.  A history with NaN or
+    infinity (a diverged run) has no convergence step and raises
+    :class:`~rnn_theory.theory.errors.NonFiniteError` naming the first bad step.
+
     >>> convergence_step([1.0, 0.5, 0.2, 0.04, 0.01])
     3
     >>> convergence_step([1.0, 0.9]) is None
     True
+    >>> convergence_step([1.0, float("nan"), 0.01])
+    Traceback (most recent call last):
+    ...
+    rnn_theory.theory.errors.NonFiniteError: loss is NaN or infinite from step 1 on (1 of 3 steps): a diverged run has no convergence step
     """
     loss = np.asarray(loss, dtype=float)
     if loss.ndim != 1 or loss.size == 0:
         raise ShapeError(f"loss must be a non-empty 1-D history, got shape {loss.shape}")
+    bad = np.flatnonzero(~np.isfinite(loss))
+    if bad.size:
+        raise NonFiniteError(f"loss is NaN or infinite from step {int(bad[0])} on ({bad.size} of {loss.size} "
+                             "steps): a diverged run has no convergence step")
     hit = np.nonzero(loss < threshold * loss[0])[0]
     return int(hit[0]) if hit.size else None
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .curves import curve_function, series_curves, third_order
+from .curves import curve_function, series_curves, third_order, validity_limit
 from .first_order import (convergence_time, final_dw_norm, first_order, first_order_derivations,
                           first_order_solution, mean_gradient, speedup)
 from .gradient import gradient_derivation, readout_gradient
@@ -48,7 +48,7 @@ from .third_order import third_order_series
 __all__ = [
     "speedup", "first_order", "third_order", "shuffle_loss_ratio", "convergence_time",
     "final_dw_norm", "mean_gradient", "first_order_solution", "third_order_series",
-    "series_solution", "series_curves", "curve_function", "shuffle_derivation", "gradient_derivation", "identities_derivation", "readout_gradient",
+    "series_solution", "series_curves", "curve_function", "validity_limit", "shuffle_derivation", "gradient_derivation", "identities_derivation", "readout_gradient",
     "derivations",
 ]
 
