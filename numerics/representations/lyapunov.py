@@ -19,7 +19,9 @@ the default method started from :math:`h_1 = \phi(Wh_0 + b)`, so both products s
 one factor and the exponents agree in the limit (the difference is :math:`O(1/T)`).
 
 **Order.**  Exponents are returned in descending order (``order="descending"``, the
-default, sorting each initial condition's estimates; the authors sort too).  The raw QR
+default; the authors sort too): :func:`lyapunov_spectrum` orders the means over initial
+conditions (``per_init_bits`` columns follow the same permutation; sorting each row first
+would bias the top exponents up), :func:`qr_lyapunov_batch` sorts each row.  The raw QR
 order (``order="qr"``) is descending only up to estimation noise: nearly equal exponents
 can swap (e.g. 0.01902 < 0.01906 bits at :math:`\gamma = 20`).
 
@@ -95,7 +97,8 @@ class LyapunovResult:
     ----------
     exponents_bits, exponents_nats : (m,) mean over the kept initial conditions, in
         descending order (unless computed with ``order="qr"``: the QR's index order).
-    per_init_bits : (k, m) the estimate of each kept initial condition.
+    per_init_bits : (k, m) the estimate of each kept initial condition (columns in the
+        order of ``exponents_bits``).
     steps : (k,) steps used by each initial condition.
     sem_bits : float, SEM across initial conditions averaged over exponents (nan if k = 1).
     """
@@ -242,8 +245,9 @@ def lyapunov_spectrum(W, b=None, *, rng: np.random.Generator, n_exponents: int =
         H0 = np.array(H0, dtype=float, ndmin=2)
         max_init = H0.shape[0]
         min_init = min(min_init, max_init)
+    _check_variants(jacobian, stopping, order)
     kw = dict(max_steps=max_steps, step_tol=step_tol, window=window, burn_in=burn_in, phi=phi,
-              jacobian=jacobian, stopping=stopping, order=order)
+              jacobian=jacobian, stopping=stopping, order="qr")
     lam, steps = qr_lyapunov_batch(W, b, H0[:min_init], n_exponents, **kw)
     k = min_init
     if max_init > min_init and not (_sem(lam) < ic_tol):
@@ -255,7 +259,11 @@ def lyapunov_spectrum(W, b=None, *, rng: np.random.Generator, n_exponents: int =
                 k = j
                 break
         lam, steps = lam[:k], steps[:k]
-    return LyapunovResult(lam.mean(axis=0), lam, steps, _sem(lam))
+    mean = lam.mean(axis=0)
+    if order == "descending":  # order the index-wise means (sorting each row would bias the top up)
+        perm = np.argsort(-mean, kind="stable")
+        lam, mean = lam[:, perm], mean[perm]
+    return LyapunovResult(mean, lam, steps, _sem(lam))
 
 
 def divergence_exponent(W, b=None, *, h0, n_steps: int = 2000, eps: float = 1e-8,

@@ -207,3 +207,15 @@ def test_paper_stopping_rule_counter_not_reset():
         qr_lyapunov_batch(W, None, H0, 5, stopping="authors")
     with pytest.raises(DomainError, match="jacobian"):
         lyapunov_spectrum(W, rng=rng, jacobian="later")
+
+
+def test_spectrum_orders_the_means_not_each_row():
+    rng = np.random.default_rng(0)
+    W = farrell_W(60, 20.0, rng)
+    kw = dict(n_exponents=8, max_steps=150, min_init=3, max_init=3)
+    raw = lyapunov_spectrum(W, rng=np.random.default_rng(1), order="qr", **kw)
+    srt = lyapunov_spectrum(W, rng=np.random.default_rng(1), **kw)
+    perm = np.argsort(-raw.exponents_bits, kind="stable")
+    np.testing.assert_array_equal(srt.exponents_bits, raw.exponents_bits[perm])
+    np.testing.assert_array_equal(srt.per_init_bits, raw.per_init_bits[:, perm])
+    np.testing.assert_allclose(srt.per_init_bits.mean(axis=0), srt.exponents_bits, rtol=0, atol=1e-15)
