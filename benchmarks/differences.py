@@ -1,7 +1,8 @@
 """Measure the effect of each difference from the published code (docs/differences.md).
 
-Usage: ``python benchmarks/differences.py [PART ...]`` with PART in ``zhu_dw2``,
-``zhu_angles``, ``digits``, ``lyapunov``, ``float32``, ``linear_readout`` (default: all).
+Usage: ``python benchmarks/differences.py [--quick] [PART ...]`` with PART in ``zhu_dw2``,
+``zhu_angles``, ``digits``, ``lyapunov``, ``float32``, ``linear_readout`` (default: all);
+``--quick`` runs the zhu parts at the reproduction's quick size (n = 60, m = 30, 600 iterations).
 Prints one block of numbers per part; every number in docs/differences.md comes from here.
 Single process; minutes per part on a loaded 2-core machine.
 """
@@ -13,25 +14,30 @@ import time
 import numpy as np
 
 
+SIZE = {"n": 200, "m": 100, "iterations": 3500}
+
+
 def zhu_dw2():
     from rnn_theory.numerics.fixed_point.linear_experiment import learning_curve, make_problem
 
-    p = make_problem(np.random.default_rng(0), n=200, m=100)      # the reproduction's seed-0 problem
-    print("zhu_dw2: n = 200, m = 100, 3500 iterations; |J_paper - J_clean| / J_clean")
+    n, m, its = SIZE["n"], SIZE["m"], SIZE["iterations"]
+    p = make_problem(np.random.default_rng(0), n=n, m=m)      # the reproduction's seed-0 problem
+    print(f"zhu_dw2: n = {n}, m = {m}, {its} iterations; |J_paper - J_clean| / J_clean")
     for lr in (0.03, 0.1, 0.3, 1.0, 3.0):
-        c = learning_curve(p, "dW2", lr, 3500)["loss"]
-        q = learning_curve(p, "dW2", lr, 3500, variant="paper")["loss"]
+        c = learning_curve(p, "dW2", lr, its)["loss"]
+        q = learning_curve(p, "dW2", lr, its, variant="paper")["loss"]
         k = min(len(c), len(q))
         rel = np.abs(q[:k] - c[:k]) / c[:k]
         print(f"  lr {lr:<5g} max over curve {rel.max():.3g} (at it {rel.argmax()}), "
               f"at it 100 {rel[100]:.3g}, final J clean {c[-1]:.3g} paper {q[-1]:.3g}")
 
 
-def zhu_angles(iterations=1000):
+def zhu_angles():
     from rnn_theory.numerics.fixed_point.linear_experiment import angles, make_problem
 
-    p = make_problem(np.random.default_rng(0), n=200, m=100)
-    print(f"zhu_angles: n = 200, m = 100, {iterations} iterations; theta23 mean (deg) clean / paper")
+    n, m, iterations = SIZE["n"], SIZE["m"], SIZE["iterations"] // 2
+    p = make_problem(np.random.default_rng(0), n=n, m=m)
+    print(f"zhu_angles: n = {n}, m = {m}, {iterations} iterations; theta23 mean (deg) clean / paper")
     r = None
     for lr in (0.03, 0.1, 0.3, 1.0):
         c = angles(p, lr, iterations)["angle_23"]
@@ -88,7 +94,7 @@ def lyapunov():
                   f"order inversions {inv} ({time.perf_counter() - t0:.1f} s)")
 
 
-def float32(seeds=(0, 1, 2, 3)):
+def float32(seeds=(0, 1, 2)):
     from rnn_theory.numerics.fixed_point.linear_experiment import learning_curve, make_problem
     from rnn_theory.numerics.reproduce.schuessler_nonlinear import make_config, run_config
 
@@ -106,11 +112,11 @@ def float32(seeds=(0, 1, 2, 3)):
     fin = {"float64": [], "float32": []}
     for s in seeds:
         for dt in fin:
-            cfg = make_config("flipflop", 0.9, s, n=64, steps=300, n_snapshots=0, dtype=dt, analyze=False)
+            cfg = make_config("flipflop", 0.9, s, n=64, steps=200, n_snapshots=0, dtype=dt, analyze=False)
             _, hist, _ = run_config(cfg)
             fin[dt].append(np.log10(np.mean(hist["loss"][-20:])))
     a, b = np.array(fin["float64"]), np.array(fin["float32"])
-    print(f"  flip-flop N 64, g 0.9, 300 Adam steps: log10 final loss f64 {a.round(3)} (sd {a.std(ddof=1):.3f}), "
+    print(f"  flip-flop N 64, g 0.9, 200 Adam steps: log10 final loss f64 {a.round(3)} (sd {a.std(ddof=1):.3f}), "
           f"max |f32 - f64| {np.abs(a - b).max():.4f}")
 
 
@@ -128,7 +134,11 @@ def linear_readout():
 PARTS = {f.__name__: f for f in (zhu_dw2, zhu_angles, digits, lyapunov, float32, linear_readout)}
 
 if __name__ == "__main__":
-    for name in sys.argv[1:] or PARTS:
+    args = sys.argv[1:]
+    if "--quick" in args:
+        args.remove("--quick")
+        SIZE.update(n=60, m=30, iterations=600)
+    for name in args or PARTS:
         t0 = time.perf_counter()
         PARTS[name]()
         print(f"  [{name}: {time.perf_counter() - t0:.0f} s wall, loaded machine]", flush=True)
