@@ -30,7 +30,7 @@ __all__ = ["MODULES", "ENTRY_POINT_GROUP", "available_modules", "all_derivations
 
 ENTRY_POINT_GROUP = "rnn_theory.derivations"
 
-MODULES = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0", "rnn_theory.theory.fixed_point_metric"]
+MODULES = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0", "rnn_theory.theory.exact_g0_eigen", "rnn_theory.theory.fixed_point_metric"]
 
 
 def available_modules(modules=None) -> list:
@@ -140,7 +140,8 @@ def update_doc(path, modules=None) -> None:
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    mods = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0"]
+    mods = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0",
+            "rnn_theory.theory.exact_g0_eigen"]
     if "--update" in sys.argv:
         update_doc(sys.argv[sys.argv.index("--update") + 1], mods)
     else:

@@ -22,6 +22,12 @@ Rules (``W <- W - lr * direction``):
 Experiments: :func:`one_dimensional` (§6.1), :func:`make_problem` (§6.2),
 :func:`landscape` (§6.3), :func:`learning_curve` (§6.4) and :func:`angles` (§6.5).
 
+``variant="paper"`` selects the authors' definitions where they differ (docs/differences.md):
+in :func:`learning_curve`, dW2 evaluates :math:`D` at the *updated* :math:`A`
+(:math:`A' = A - \eta D(A)`, then :math:`A \leftarrow A - \eta D(A')`); in :func:`angles`,
+θ23's dW2 step uses the one-step-stale activity :math:`r = A_{k-1}X`, carried over from one
+learning rate to the next.  The default, ``variant="clean"``, is the spec's definition.
+
 >>> rng = np.random.default_rng(0)
 >>> p = make_problem(rng, n=20, m=10)
 >>> bool(loss(p.W0, p.X, p.R_hat) < 1e-20)    # W0 = (R - X) R^+ is an exact minimiser
@@ -111,11 +117,12 @@ def make_problem(rng: np.random.Generator, n: int = 200, m: int = 100, *, noise:
 def resolvent(W, g: float = 1.0) -> np.ndarray:
     r""":math:`A = (g^{-1}I - W)^{-1}`, :math:`O(n^3)`.  Infinite entries mean :math:`W` sits on
     the singular set :math:`\det(I - gW) = 0` (a pole of the loss)."""
-    W = np.asarray(W, dtype=float)
+    W = np.asarray(W)
+    W = W if W.dtype in (np.float32, np.float64) else W.astype(float)   # float32 stays float32
     n = W.shape[0]
     with np.errstate(all="ignore"):
         try:
-            return np.linalg.inv(np.eye(n) / g - W)
+            return np.linalg.inv(np.eye(n, dtype=W.dtype) / g - W)
         except np.linalg.LinAlgError:
             return np.full((n, n), np.inf)
 
@@ -178,6 +185,18 @@ def dW3(W, X, R_hat, g: float = 1.0) -> np.ndarray:
     return 2.0 / X.shape[1] * ((X - M @ R_hat) @ X.T) @ M
 
 
+def _dW3(W, X, R_hat, g):
+    M = np.eye(W.shape[0], dtype=W.dtype) / g - W
+    return 2.0 / X.shape[1] * ((X - M @ R_hat) @ X.T) @ M
+
+
+def _float_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise DomainError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
 def angle_deg(a, b) -> float:
     """Angle :math:`\\arccos(\\langle a,b\\rangle_F/\\|a\\|\\|b\\|)` in degrees between flattened arrays."""
     a = np.ravel(a)
@@ -188,21 +207,36 @@ def angle_deg(a, b) -> float:
     return float(np.degrees(2.0 * np.arctan2(np.linalg.norm(ua - ub), np.linalg.norm(ua + ub))))
 
 
-def _step(rule, W, A, X, R_hat, lr, g):
+VARIANTS = ("clean", "paper")
+
+
+def _check_variant(variant):
+    if variant not in VARIANTS:
+        raise DomainError(f"variant must be one of {VARIANTS}, got {variant!r}")
+
+
+def _step(rule, W, A, X, R_hat, lr, g, variant="clean"):
     """One update given the current resolvent ``A`` (so the loss and the step share it)."""
     if rule == "dW1":
         AX = A @ X
         return W - lr * (2.0 / X.shape[1]) * A.T @ (AX - R_hat) @ AX.T
     if rule == "dW2":
-        return np.eye(W.shape[0]) / g - np.linalg.inv(A - lr * grad_a(A, X, R_hat))
+        D = grad_a(A, X, R_hat)
+        if variant == "paper":   # the authors: D evaluated at the already updated A
+            D = grad_a(A - lr * D, X, R_hat)
+        return np.eye(W.shape[0], dtype=W.dtype) / g - np.linalg.inv(A - lr * D)
     if rule == "dW3":
-        return W - lr * dW3(W, X, R_hat, g)
+        return W - lr * _dW3(W, X, R_hat, g)
     raise DomainError(f"rule must be one of {LINEAR_RULES}, got {rule!r}")
 
 
 def learning_curve(problem: LinearProblem, rule: str, lr: float, iterations: int,
-                   W_start=None, eig_every: int = 100) -> dict:
+                   W_start=None, eig_every: int = 100, variant: str = "clean", dtype=np.float64) -> dict:
     r"""Full-batch training from ``W_init`` (or ``W_start``) with one rule.
+
+    ``variant="paper"``: dW2 as the authors computed it (module docstring; the other rules
+    are unchanged).  ``dtype``: float64 (default) or float32 (the authors' precision) for
+    the weights and data during training.
 
     Returns ``loss`` (length ``iterations + 1``, :math:`J` before each step and after the
     last), ``max_real_eig`` of :math:`W` per iteration, the final ``W`` and
@@ -212,8 +246,10 @@ def learning_curve(problem: LinearProblem, rule: str, lr: float, iterations: int
     check_positive("lr", lr)
     if rule not in LINEAR_RULES:
         raise DomainError(f"rule must be one of {LINEAR_RULES}, got {rule!r}")
-    X, R_hat, g = problem.X, problem.R_hat, problem.g
-    W = np.array(problem.W_init if W_start is None else W_start, dtype=float)
+    _check_variant(variant)
+    dtype = _float_dtype(dtype)
+    X, R_hat, g = problem.X.astype(dtype), problem.R_hat.astype(dtype), problem.g
+    W = np.array(problem.W_init if W_start is None else W_start, dtype=dtype)
     losses, eigs, eig_its = [], [], []
     diverged = -1
     for it in range(iterations + 1):
@@ -231,7 +267,7 @@ def learning_curve(problem: LinearProblem, rule: str, lr: float, iterations: int
             break
         with np.errstate(all="ignore"):
             try:
-                W = _step(rule, W, A, X, R_hat, lr, g)
+                W = _step(rule, W, A, X, R_hat, dtype.type(lr), g, variant)
             except np.linalg.LinAlgError:
                 diverged = it + 1
                 break
@@ -242,29 +278,41 @@ def learning_curve(problem: LinearProblem, rule: str, lr: float, iterations: int
             "W": W, "diverged_at": diverged}
 
 
-def angles(problem: LinearProblem, lr: float, iterations: int) -> dict:
-    r"""Angles between rules (spec §6.5), fresh activity each iteration.
+def angles(problem: LinearProblem, lr: float, iterations: int, variant: str = "clean",
+           r_stale=None, dtype=np.float64) -> dict:
+    r"""Angles between rules (spec §6.5), fresh activity each iteration (``variant="clean"``).
 
     ``angle_12[k]``: Euclidean gradient vs the dW2 step while :math:`W` follows dW2;
     ``angle_23[k]``: dW2 step vs dW3 step while :math:`W` follows dW3 (degrees).
-    :math:`O(n^3)` per iteration.
+    ``variant="paper"``: θ23's dW2 step uses the previous iteration's activity
+    :math:`r = A_{k-1}X` (``r_stale`` before the first iteration: pass the ``r_last`` of the
+    previous learning rate to chain runs as the authors did; ``None``: fresh).  Returns
+    also ``r_last``.  :math:`O(n^3)` per iteration.
     """
-    X, R_hat, g = problem.X, problem.R_hat, problem.g
-    W2 = np.array(problem.W_init, dtype=float)
+    _check_variant(variant)
+    dtype = _float_dtype(dtype)
+    X, R_hat, g = problem.X.astype(dtype), problem.R_hat.astype(dtype), problem.g
+    W2 = np.array(problem.W_init, dtype=dtype)
     W3 = W2.copy()
     a12, a23 = [], []
     n = W2.shape[0]
+    r_prev = None if r_stale is None else np.asarray(r_stale, dtype=dtype)
     for _ in range(iterations):
         A = resolvent(W2, g)                     # shared by the gradient and the dW2 step
         AX = A @ X
         grad = 2.0 / X.shape[1] * A.T @ (AX - R_hat) @ AX.T
-        d2 = (W2 - (np.eye(n) / g - np.linalg.inv(A - lr * grad_a(A, X, R_hat)))) / lr
+        d2 = (W2 - (np.eye(n, dtype=dtype) / g - np.linalg.inv(A - lr * grad_a(A, X, R_hat)))) / lr
         a12.append(angle_deg(grad, d2))
         W2 = W2 - lr * d2
-        d3 = dW3(W3, X, R_hat, g)
-        a23.append(angle_deg(dW2_direction(W3, X, R_hat, lr, g), d3))
+        d3 = _dW3(W3, X, R_hat, g)
+        A3 = resolvent(W3, g)
+        r_now = A3 @ X
+        r_use = r_now if variant == "clean" or r_prev is None else r_prev
+        A3n = A3 - lr * (2.0 / X.shape[1]) * (r_use - R_hat) @ X.T
+        a23.append(angle_deg((W3 - (np.eye(n, dtype=dtype) / g - np.linalg.inv(A3n))) / lr, d3))
+        r_prev = r_now
         W3 = W3 - lr * d3
-    return {"angle_12": np.array(a12), "angle_23": np.array(a23)}
+    return {"angle_12": np.array(a12), "angle_23": np.array(a23), "r_last": r_prev}
 
 
 def landscape(problem: LinearProblem, rng: np.random.Generator, t=None, n_lines: int = 3,

@@ -22,6 +22,14 @@ Protocol (spec §8, decided): train on the training split only; evaluate on held
 data with identical preprocessing; :math:`W`, :math:`U`, :math:`R` and the batch order
 all come from the seeded generator and every model is returned/saved.  The authors'
 quirk of updating on the test batch is available as ``update_on_test=True``.
+
+**As in the paper** (``TrainConfig(variant="paper")``, docs/differences.md): the whole
+benchmark as the authors ran it — fixed points by 500 Euler steps with :math:`dt/\tau = 0.01`
+from :math:`r = 0` without a convergence check, the rules' gain :math:`G = 1 - r^2` at
+that unconverged state, dW1 by backpropagation through the truncated trajectory
+(:mod:`rnn_theory.numerics.fixed_point.euler_bptt`, :math:`O(500\,BN^2)`) instead of the
+implicit gradient, and the update computed on the test batch.  One layer, fixed read-in
+and readout only (the paper's model).
 """
 from __future__ import annotations
 
@@ -34,6 +42,7 @@ from rnn_theory.theory.errors import DomainError, FixedPointNotConverged, ShapeE
 from rnn_theory.numerics.infra.optim import divergence_reason
 
 from rnn_theory.numerics.fixed_point.digits import Dataset
+from rnn_theory.numerics.fixed_point.euler_bptt import euler_bptt_factors
 from rnn_theory.numerics.fixed_point import (
     RULES,
     backprop_fixed_point,
@@ -119,14 +128,18 @@ def evaluate(net: FixedPointNet, x, y, **solver) -> tuple[float, float]:
 
 
 def gradients(net: FixedPointNet, x, y, rule: str = "dW1", *, train_readin: bool = False,
-              train_readout: bool = False, **solver) -> tuple[float, float, dict]:
+              train_readout: bool = False, euler_bptt: bool = False, **solver) -> tuple[float, float, dict]:
     """Loss, accuracy and update directions ``{"W1": ..., "U1": ..., "R": ...}`` (batch means).
 
     ``W*`` entries are the rule's direction; ``U*`` and ``R`` (only when trained) are
-    exact gradients.
+    exact gradients.  ``euler_bptt=True`` (one layer, with the ``"euler"`` solver): dW1 is
+    the gradient through the Euler trajectory (the authors' choice) instead of the
+    implicit gradient.
     """
     if rule not in RULES:
         raise DomainError(f"rule must be one of {RULES}, got {rule!r}")
+    if euler_bptt and (len(net.Ws) != 1 or train_readin):
+        raise DomainError("euler_bptt is for the paper's one-layer model with a fixed read-in")
     y = np.asarray(y)
     rs, z = forward(net, x, **solver)
     B = len(y)
@@ -138,6 +151,11 @@ def gradients(net: FixedPointNet, x, y, rule: str = "dW1", *, train_readin: bool
     ins = [np.asarray(x, dtype=float)] + rs[:-1]
     for ell in range(L - 1, -1, -1):
         W, r = net.Ws[ell], rs[ell]
+        if euler_bptt and rule == "dW1":
+            h = np.asarray(x, dtype=W.dtype) @ net.Us[0].T
+            out["W1"] = euler_bptt_factors(W, h, delta, solver.get("n_steps", 500),
+                                           solver.get("dt_over_tau", 0.01))[0] / B
+            continue
         u, v = rule_factors(rule, W, r, delta)
         out[f"W{ell + 1}"] = u.T @ v / B
         need_adjoint = train_readin or ell > 0
@@ -172,10 +190,15 @@ class TrainConfig:
     update_on_test: bool = False
     tol: float = 1e-10
     solver: dict = field(default_factory=dict)
+    variant: str = "clean"
 
     def __post_init__(self):
         if self.rule not in RULES:
             raise DomainError(f"rule must be one of {RULES}, got {self.rule!r}")
+        if self.variant not in ("clean", "paper"):
+            raise DomainError(f"variant must be 'clean' or 'paper', got {self.variant!r}")
+        if self.variant == "paper" and (self.train_readin or self.train_readout):
+            raise DomainError("variant='paper' is the paper's model: fixed read-in and readout")
         check_positive("lr", self.lr)
         if self.epochs < 1 or self.batch_size < 1:
             raise DomainError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
@@ -217,6 +240,11 @@ def train(net: FixedPointNet, data: Dataset, config: TrainConfig, rng: np.random
     if data.n_features != net.n_in:
         raise ShapeError(f"data has {data.n_features} features but the network expects {net.n_in}")
     solver = {"tol": config.tol, **config.solver}
+    paper = config.variant == "paper"
+    if paper:
+        if len(net.Ws) != 1:
+            raise DomainError("variant='paper' is the paper's one-layer model")
+        solver = {"method": "euler", "n_steps": 500, "dt_over_tau": 0.01, **config.solver}
     lr_in = config.lr_readin or config.lr
     lr_out = config.lr_readout or config.lr
     n_train = len(data.y_train)
@@ -244,10 +272,10 @@ def train(net: FixedPointNet, data: Dataset, config: TrainConfig, rng: np.random
         xt, yt = data.X_test[te], data.y_test[te]
         try:
             tl, ta = evaluate(net, xt, yt, **solver)
-            if config.update_on_test:   # the authors' quirk: the update uses the test batch
+            if config.update_on_test or paper:   # the authors' quirk: the update uses the test batch
                 xb, yb = xt, yt
             loss, acc, d = gradients(net, xb, yb, config.rule, train_readin=config.train_readin,
-                                     train_readout=config.train_readout, **solver)
+                                     train_readout=config.train_readout, euler_bptt=paper, **solver)
         except FixedPointNotConverged:
             diverged = step
             break

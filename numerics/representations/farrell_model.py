@@ -75,6 +75,8 @@ class FarrellConfig:
     lyap_steps: int = 1000
     lyap_inits: int = 10
     seed: int = 0
+    dtype: str = "float64"
+    lyapunov: str = "clean"
 
     def __post_init__(self):
         def pos_int(name, low=1):
@@ -114,6 +116,11 @@ class FarrellConfig:
             raise DomainError(f"schedule must be 'plateau' or 'constant', got {self.schedule!r}")
         if self.n_clusters < 2:
             raise DomainError("need at least 2 clusters for 2 classes")
+        if self.dtype not in ("float32", "float64"):
+            raise DomainError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.lyapunov not in ("clean", "paper"):
+            raise DomainError(f"lyapunov must be 'clean' or 'paper' (the authors' Jacobian one step "
+                              f"later and stopping rule), got {self.lyapunov!r}")
         if self.lyap_exponents > self.N:
             raise DomainError(f"lyap_exponents must be <= N = {self.N}")
         object.__setattr__(self, "lyap_epochs", tuple(int(e) for e in self.lyap_epochs))
@@ -180,4 +187,4 @@ def init_farrell(config: FarrellConfig):
     W_out = rng_net.normal(0.0, 0.3 / math.sqrt(N), size=(config.n_out, N))
     net = RateRNN(W=W, W_in=W_in, W_out=W_out, b=np.zeros(N), b_out=np.zeros(config.n_out),
                   dt=1.0, phi="tanh")
-    return task, net
+    return task, net.astype(config.dtype)

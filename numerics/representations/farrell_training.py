@@ -256,7 +256,9 @@ def _record_epoch(tr: _Training, epoch: int, net: RateRNN, train_loss: float, va
         run.lyapunov[epoch] = net_lyapunov(net, tr.rng_lyap, n_exponents=config.lyap_exponents,
                                            max_steps=config.lyap_steps,
                                            max_init=config.lyap_inits,
-                                           min_init=min(4, config.lyap_inits))
+                                           min_init=min(4, config.lyap_inits),
+                                           **({"jacobian": "next", "stopping": "paper"}
+                                              if config.lyapunov == "paper" else {}))
     if epoch in tr.keep:
         run.checkpoints[epoch] = net
     if tr.checkpoint_dir is not None:

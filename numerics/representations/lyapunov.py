@@ -10,18 +10,30 @@ For a trajectory :math:`h_{t+1} = \phi(W h_t + b)` with Jacobians
 in **bits per step**; ``exponents_nats`` :math:`= \lambda \ln 2`.  For :math:`\phi = \tanh`,
 :math:`\phi'(W h_t + b) = 1 - h_{t+1}^2`.
 
-**Jacobian ordering.**  We use the exact Jacobian of the step being taken:
-:math:`D_t` is evaluated at :math:`h_t` (the state the step starts from), so
-:math:`D_t = \operatorname{diag}(1 - h_{t+1}^2)W`.  Farrell et al.'s code multiplies by the
-Jacobian one step later along the trajectory (:math:`\operatorname{diag}(1-h_{t+2}^2)W`);
-on the attractor both products share all but one factor, so the exponents agree in the
-limit.
+**Jacobian ordering.**  By default (``jacobian="step"``) we use the exact Jacobian of the
+step being taken: :math:`D_t` is evaluated at :math:`h_t` (the state the step starts
+from), so :math:`D_t = \operatorname{diag}(1 - h_{t+1}^2)W`.  Farrell et al.'s code
+multiplies by the Jacobian one step later along the trajectory
+(:math:`\operatorname{diag}(1-h_{t+2}^2)W`); ``jacobian="next"`` selects that choice.  It is
+the default method started from :math:`h_1 = \phi(Wh_0 + b)`, so both products share all but
+one factor and the exponents agree in the limit (the difference is :math:`O(1/T)`).
+
+**Order.**  Exponents are returned in descending order (``order="descending"``, the
+default; the authors sort too): :func:`lyapunov_spectrum` orders the means over initial
+conditions (``per_init_bits`` columns follow the same permutation; sorting each row first
+would bias the top exponents up), :func:`qr_lyapunov_batch` sorts each row.  The raw QR
+order (``order="qr"``) is descending only up to estimation noise: nearly equal exponents
+can swap (e.g. 0.01902 < 0.01906 bits at :math:`\gamma = 20`).
 
 **Stopping rules** (Farrell et al., spec §5.5).  Each initial condition
 :math:`h_0 \sim U(-0.2, 0.2)^N` runs at most ``max_steps`` steps and stops early once the
 standard error (sample sd, ``ddof = 1``, over :math:`\sqrt{w}`) of the last ``window = 10``
 running estimates :math:`\lambda(t) = S_t/t`, averaged over exponents, is below
-``step_tol = 2e-4`` bits.  Between ``min_init = 4`` and ``max_init = 10`` initial
+``step_tol = 2e-4`` bits.  ``stopping="paper"`` selects the authors' variant instead:
+population sd (``ddof = 0``) and a step counter that is never reset between initial
+conditions, so every initial condition after the first is tested from its 2nd step on
+(over the estimates it has so far, at most ``window``) and may stop after 2 steps.
+Between ``min_init = 4`` and ``max_init = 10`` initial
 conditions are used: the first ``min_init`` run as one batch; if the standard error of the
 mean across them (averaged over exponents) is not below ``ic_tol = 2e-3`` bits, the
 remaining ones run as a second batch and the smallest count ``k`` with SEM < ``ic_tol`` is
@@ -83,9 +95,10 @@ class LyapunovResult:
 
     Attributes
     ----------
-    exponents_bits, exponents_nats : (m,) mean over the kept initial conditions, descending
-        index order of the QR (largest first, up to estimation noise).
-    per_init_bits : (k, m) the estimate of each kept initial condition.
+    exponents_bits, exponents_nats : (m,) mean over the kept initial conditions, in
+        descending order (unless computed with ``order="qr"``: the QR's index order).
+    per_init_bits : (k, m) the estimate of each kept initial condition (columns in the
+        order of ``exponents_bits``).
     steps : (k,) steps used by each initial condition.
     sem_bits : float, SEM across initial conditions averaged over exponents (nan if k = 1).
     """
@@ -104,19 +117,29 @@ class LyapunovResult:
         return int(self.per_init_bits.shape[0])
 
     def chaoticity(self, k: int = 3) -> float:
-        r"""Farrell et al.'s summary :math:`\sum_{j\le k} \lambda_j / j` (bits)."""
-        lam = self.exponents_bits[:k]
+        r"""Farrell et al.'s summary :math:`\sum_{j\le k} \lambda_j / j` (bits) over the ``k``
+        largest exponents :math:`\lambda_1 \ge \lambda_2 \ge \dots` (sorted here, whatever
+        the order the result was computed in)."""
+        lam = np.sort(self.exponents_bits)[::-1][:k]
         return float(np.sum(lam / np.arange(1, lam.size + 1)))
 
 
 def qr_lyapunov_batch(W, b, H0, n_exponents: int, *, max_steps: int = 1000,
                       step_tol: float = 2e-4, window: int = 10, burn_in: int = 0,
-                      phi: str = "tanh"):
+                      phi: str = "tanh", jacobian: str = "step", stopping: str = "package",
+                      order: str = "descending", continued: bool = False):
     r"""Run the QR method for a batch of initial conditions ``H0`` (K, N) in lockstep.
 
     Returns ``(exponents_bits (K, m), steps (K,))``; each initial condition stops on its
-    own (see module docstring) and is then dropped from the batch.
+    own (see module docstring) and is then dropped from the batch.  ``jacobian``
+    (``"step"`` | ``"next"``), ``stopping`` (``"package"`` | ``"paper"``) and ``order``
+    (``"descending"`` | ``"qr"``) as in the module docstring; with ``stopping="paper"``,
+    ``continued=True`` marks every initial condition of the batch as coming after the first
+    (the authors' counter is already past ``window``).
     """
+    _check_variants(jacobian, stopping, order)
+    if jacobian == "next":  # D_t at h_{t+1}: the default method started one step later
+        burn_in += 1
     W, b = _check_map(W, b)
     N = W.shape[0]
     H = check_finite("H0", np.array(H0, dtype=float, ndmin=2))
@@ -138,6 +161,10 @@ def qr_lyapunov_batch(W, b, H0, n_exponents: int, *, max_steps: int = 1000,
     out_S, out_steps = np.zeros((K, m)), np.full(K, max_steps)
     active = np.arange(K)
     WT = W.T
+    ddof = 1 if stopping == "package" else 0
+    t_min = np.full(K, window)
+    if stopping == "paper":  # the authors' counter runs on across initial conditions
+        t_min[(0 if continued else 1):] = 2
     for t in range(1, max_steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
             H, G = f(H @ WT + b)  # G[k] = phi'(W h_t + b): Jacobian of this step, at h_t
@@ -158,9 +185,10 @@ def qr_lyapunov_batch(W, b, H0, n_exponents: int, *, max_steps: int = 1000,
                               "the spectrum contains -inf: use fewer exponents")
         S += np.log2(diag)
         ring[t % window] = S / t
-        if step_tol > 0 and t >= window:
-            sem = np.std(ring, axis=0, ddof=1).mean(axis=-1) / math.sqrt(window)
-            done = sem < step_tol
+        if step_tol > 0 and t >= t_min[active].min():
+            r = ring if t >= window else ring[1:t + 1]   # the estimates so far
+            sem = np.std(r, axis=0, ddof=ddof).mean(axis=-1) / math.sqrt(r.shape[0])
+            done = (sem < step_tol) & (t >= t_min[active])
             if np.any(done):
                 out_S[active[done]] = S[done] / t
                 out_steps[active[done]] = t
@@ -171,10 +199,20 @@ def qr_lyapunov_batch(W, b, H0, n_exponents: int, *, max_steps: int = 1000,
                     break
     if active.size:
         out_S[active] = S / max_steps
+    if order == "descending":
+        out_S = -np.sort(-out_S, axis=1)
     if not (np.all(np.isfinite(out_S)) and np.all(np.isfinite(H))):
         raise NonFiniteError("the trajectory or the exponents became NaN/inf (the map diverges); "
                              "use a bounded phi or smaller weights, or start a linear map at h = 0")
     return out_S, out_steps
+
+
+def _check_variants(jacobian, stopping, order) -> None:
+    for name, val, allowed in (("jacobian", jacobian, ("step", "next")),
+                               ("stopping", stopping, ("package", "paper")),
+                               ("order", order, ("descending", "qr"))):
+        if val not in allowed:
+            raise DomainError(f"{name} must be one of {allowed}, got {val!r}")
 
 
 def _sem(x) -> float:
@@ -185,11 +223,14 @@ def lyapunov_spectrum(W, b=None, *, rng: np.random.Generator, n_exponents: int =
                       max_steps: int = 1000, step_tol: float = 2e-4, window: int = 10,
                       min_init: int = 4, max_init: int = 10, ic_tol: float = 2e-3,
                       init_scale: float = 0.2, burn_in: int = 0, phi: str = "tanh",
-                      H0=None) -> LyapunovResult:
-    r"""Top ``n_exponents`` Lyapunov exponents of :math:`h \mapsto \phi(Wh + b)`.
+                      H0=None, jacobian: str = "step", stopping: str = "package",
+                      order: str = "descending") -> LyapunovResult:
+    r"""Top ``n_exponents`` Lyapunov exponents of :math:`h \mapsto \phi(Wh + b)`, descending.
 
     Parameters follow Farrell et al.'s stopping rules (module docstring); ``step_tol = 0``
     runs every initial condition for ``max_steps``; ``ic_tol = 0`` uses ``max_init``.
+    ``jacobian="next"`` and ``stopping="paper"`` select the authors' choices, ``order="qr"``
+    keeps the raw QR order (module docstring).
     ``H0`` (K, N) overrides the random initial conditions
     :math:`U(-\text{init\_scale}, \text{init\_scale})^N` (then ``K`` plays ``max_init``).
     Cost :math:`O(\text{steps}\cdot N^2 m K)`.
@@ -204,11 +245,13 @@ def lyapunov_spectrum(W, b=None, *, rng: np.random.Generator, n_exponents: int =
         H0 = np.array(H0, dtype=float, ndmin=2)
         max_init = H0.shape[0]
         min_init = min(min_init, max_init)
-    kw = dict(max_steps=max_steps, step_tol=step_tol, window=window, burn_in=burn_in, phi=phi)
+    _check_variants(jacobian, stopping, order)
+    kw = dict(max_steps=max_steps, step_tol=step_tol, window=window, burn_in=burn_in, phi=phi,
+              jacobian=jacobian, stopping=stopping, order="qr")
     lam, steps = qr_lyapunov_batch(W, b, H0[:min_init], n_exponents, **kw)
     k = min_init
     if max_init > min_init and not (_sem(lam) < ic_tol):
-        lam2, steps2 = qr_lyapunov_batch(W, b, H0[min_init:], n_exponents, **kw)
+        lam2, steps2 = qr_lyapunov_batch(W, b, H0[min_init:], n_exponents, continued=True, **kw)
         lam, steps = np.vstack([lam, lam2]), np.concatenate([steps, steps2])
         k = max_init
         for j in range(min_init + 1, max_init + 1):
@@ -216,7 +259,11 @@ def lyapunov_spectrum(W, b=None, *, rng: np.random.Generator, n_exponents: int =
                 k = j
                 break
         lam, steps = lam[:k], steps[:k]
-    return LyapunovResult(lam.mean(axis=0), lam, steps, _sem(lam))
+    mean = lam.mean(axis=0)
+    if order == "descending":  # order the index-wise means (sorting each row would bias the top up)
+        perm = np.argsort(-mean, kind="stable")
+        lam, mean = lam[:, perm], mean[perm]
+    return LyapunovResult(mean, lam, steps, _sem(lam))
 
 
 def divergence_exponent(W, b=None, *, h0, n_steps: int = 2000, eps: float = 1e-8,

@@ -229,19 +229,31 @@ def _plots(out: Path, written: list, panels: dict):
 
 
 # ----------------------------------------------------------------------------- figures
+def _variant(dtype, as_published) -> dict:
+    """Config entries for ``--float32`` / ``--as-published`` (empty by default: run names and
+    configurations of default runs are unchanged)."""
+    out = {}
+    if dtype not in (None, "float64"):
+        out["dtype"] = str(dtype)
+    if as_published:
+        out["lyapunov"] = "paper"
+    return out
+
+
 def _standard_figure(out, prefix, quick, seed, workers, show_progress, *, d, input_mode, epochs_key,
-                     accuracy_run=False):
+                     accuracy_run=False, dtype=None, as_published=False):
     s = _settings(quick)
+    v = _variant(dtype, as_published)
     out = prepare_output_dir(out)
     seeds = [seed + i for i in range(s["seeds"])]
     configs = [dict(name=_name(prefix, quick, g, sd), gamma=g, seed=sd, input_mode=input_mode,
-                    epochs=s[epochs_key], snapshots=(sd == seeds[0]), **_base(s, d=d))
+                    epochs=s[epochs_key], snapshots=(sd == seeds[0]), **_base(s, d=d), **v)
                for g in GAMMAS for sd in seeds]
     acc_configs = []
     if accuracy_run:  # Fig. 2d: 10 epochs of 400 samples (validation 60)
         acc_configs = [dict(name=_name(prefix + "-acc", quick, g, sd), gamma=g, seed=sd,
                             input_mode=input_mode, epochs=s["acc_epochs"],
-                            lyap_epochs=[], holdout=False, **_base(s, d=d, n_train=s["n_train"] // 2))
+                            lyap_epochs=[], holdout=False, **_base(s, d=d, n_train=s["n_train"] // 2), **v)
                        for g in GAMMAS for sd in seeds]
     recs = _run(configs + acc_configs, out, workers, show_progress)
     main = [recs[c["name"]] for c in configs]
@@ -265,38 +277,46 @@ def _standard_figure(out, prefix, quick, seed, workers, show_progress, *, d, inp
     return written
 
 
-def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         dtype: str | None = None, as_published: bool = False) -> list[Path]:
     """High-d input (d = N = 200), orthogonal W_in, cross-entropy: chaos, PR, accuracy, holdout."""
     return _standard_figure(out, "fig2", quick, seed, workers, show_progress, d="N",
-                            input_mode="orthogonal", epochs_key="highd", accuracy_run=True)
+                            input_mode="orthogonal", epochs_key="highd", accuracy_run=True,
+                            dtype=dtype, as_published=as_published)
 
 
-def fig3(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+def fig3(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         dtype: str | None = None, as_published: bool = False) -> list[Path]:
     """Low-d input (d = 2), orthogonal W_in, cross-entropy, 80 epochs."""
     return _standard_figure(out, "fig3", quick, seed, workers, show_progress, d=2,
-                            input_mode="orthogonal", epochs_key="lowd")
+                            input_mode="orthogonal", epochs_key="lowd",
+                            dtype=dtype, as_published=as_published)
 
 
-def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         dtype: str | None = None, as_published: bool = False) -> list[Path]:
     """Low-d input into neurons 0 and 1 only (W_in = I_{N x 2}), cross-entropy, 80 epochs."""
     return _standard_figure(out, "fig4", quick, seed, workers, show_progress, d=2,
-                            input_mode="two_neurons", epochs_key="lowd")
+                            input_mode="two_neurons", epochs_key="lowd",
+                            dtype=dtype, as_published=as_published)
 
 
-def fig5(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+def fig5(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         dtype: str | None = None, as_published: bool = False) -> list[Path]:
     """MSE loss (lr 5e-3, 100 epochs): high-d and low-d PR before/after; and compression needs
     noise (high-d, γ = 250, lr 1e-3, 40 epochs, σ_h ∈ {0, 0.5})."""
     s = _settings(quick)
     out = prepare_output_dir(out)
     seeds = [seed + i for i in range(s["seeds"])]
-    common = dict(loss="mse", lr=5e-3, epochs=s["mse"], lyap_epochs=[], holdout=False)
+    common = dict(loss="mse", lr=5e-3, epochs=s["mse"], lyap_epochs=[], holdout=False,
+                  **_variant(dtype, as_published))
     hi = [dict(name=_name("fig5-highd", quick, g, sd), gamma=g, seed=sd, **common, **_base(s, d="N"))
           for g in GAMMAS for sd in seeds]
     lo = [dict(name=_name("fig5-lowd", quick, g, sd), gamma=g, seed=sd, **common, **_base(s, d=2))
           for g in GAMMAS for sd in seeds]
     noise = [dict(name=_name(f"fig5-noise{sig:g}", quick, 250.0, sd), gamma=250.0, seed=sd,
                   loss="mse", lr=1e-3, epochs=s["noise_epochs"], hidden_noise=sig, lyap_epochs=[],
-                  holdout=False, **_base(s, d="N"))
+                  holdout=False, **_base(s, d="N"), **_variant(dtype, as_published))
              for sig in (0.0, 0.5) for sd in seeds]
     recs = _run(hi + lo + noise, out, workers, show_progress)
     get = lambda cs: [recs[c["name"]] for c in cs]  # noqa: E731

@@ -155,8 +155,11 @@ def _plots(out: Path, trunc: dict, sv: dict) -> list:
     return paths
 
 
-def lstm(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
-    """Reproduce the LSTM low-rank figure (see module docstring); returns the written files."""
+def lstm(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         dtype: str | None = None) -> list[Path]:
+    """Reproduce the LSTM low-rank figure (see module docstring); returns the written files.
+
+    ``dtype`` overrides the experiment's precision (float32 already by default here)."""
     from rnn_theory.numerics.infra.io import write_csv
     from rnn_theory.numerics.infra.sweep import run_sweep
 
@@ -164,6 +167,8 @@ def lstm(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     base = QUICK if quick else FULL
     cfg = asdict(base)
     cfg.update(seed=int(seed), name=f"{base.name}-N{base.hidden}-seed{seed}")
+    if dtype is not None and dtype != cfg["dtype"]:
+        cfg.update(dtype=str(dtype), name=f"{cfg['name']}-{dtype}")
     LSTMExperiment(**cfg)  # validate
     rec = run_sweep(train_run, [cfg], out / "runs", executor="serial", show_progress=show_progress)[cfg["name"]]
     params = {k: v for k, v in rec.arrays.items() if not k.startswith("W0/")}

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnn_theory.theory.errors import RNNTheoryError
+
 import numpy as np
 
 from rnn_theory.numerics.infra.plotting import pyplot, save_figure
@@ -125,15 +127,26 @@ def _executor(workers):
     return "serial" if workers == 1 else None
 
 
-def fig3(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list:
+def _float64_only(dtype) -> None:
+    """The linear-task simulations (:mod:`rnn_theory.numerics.linear`) are float64 only."""
+    if dtype not in (None, "float64"):
+        raise RNNTheoryError("--float32: schuessler-fig3/fig4 simulate the linear task with "
+                             "rnn_theory.numerics.linear, which computes in float64 only; run without --float32")
+
+
+def fig3(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         dtype: str | None = None) -> list:
     """Fig 3: N = 1024 (quick: 256), ẑ ∈ {0.5, 2}, g ∈ {0, 0.6}, 200 steps, 5 samples (quick: 2)."""
+    _float64_only(dtype)
     n, samples = QUICK_SIZE if quick else FULL_SIZE
     return write_curves(Path(out), n=n, gains=(0.0, 0.6), zhats=(0.5, 2.0), samples=samples, steps=200,
                         seed=seed, workers=workers, show_progress=show_progress)
 
 
-def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list:
+def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+         dtype: str | None = None) -> list:
     """Fig 4: N = 1024 (quick: 256), g = 0…0.9, ẑ ∈ {0.5, 1, 2}, 200 steps, 5 samples (quick: 2)."""
+    _float64_only(dtype)
     from rnn_theory.theory.linear import shuffle_loss_ratio
 
     from rnn_theory.numerics.infra.sweep import run_sweep

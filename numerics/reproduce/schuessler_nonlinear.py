@@ -149,7 +149,8 @@ def _try_plot(fn, *args):
 
 # ------------------------------------------------------------------------------ Fig. 1
 def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
-         n: int | None = None, steps: dict | None = None, n_eval: int = 512) -> list[Path]:
+         n: int | None = None, steps: dict | None = None, n_eval: int = 512,
+         dtype: str | None = None) -> list[Path]:
     """Per task, g = 0 and 0.9: loss vs step, singular values of ΔW, truncation loss vs R;
     example trials of the trained g = 0.9 network; spectra (eigenvalues and singular
     values of W0, W and ΔW) at g = 0, 0.9, 1.8 (runs at g = 1.8 are included in every CSV).
@@ -162,7 +163,7 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     steps = steps or (QUICK_STEPS if quick else TASK_STEPS)
     gs = (0.0, 0.9, 1.8)  # panels use 0 and 0.9; the spectra supplement also 1.8
     configs = {(t, g): make_config(t, g, seed, n=n, steps=steps[t], n_snapshots=20 if quick else 200,
-                                   n_eval=n_eval)
+                                   n_eval=n_eval, dtype=dtype or "float64")
                for t in TASK_ID for g in gs}
     runs = _sweep(list(configs.values()), out, workers, show_progress)
     loss = {k: [] for k in ("task", "g", "seed", "step", "loss")}
@@ -253,7 +254,7 @@ def _plot_fig1(out, loss, sv, tr):  # pragma: no cover - needs matplotlib
 # ------------------------------------------------------------------------------ Fig. 2
 def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
          n: int | None = None, steps: dict | None = None, samples: int | None = None,
-         grid: dict | None = None, n_eval: int = 512) -> list[Path]:
+         grid: dict | None = None, n_eval: int = 512, dtype: str | None = None) -> list[Path]:
     """Against g: convergence step, ‖ΔW‖_F, shuffle loss / step-0 loss, functional rank.
 
     N = 256, :data:`G_GRID`, 5 samples, the paper's steps (quick: N = 64, g ∈ {0, 0.9, 1.8},
@@ -265,7 +266,7 @@ def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     grid = grid or ({t: [0.0, 0.9, 1.8] for t in TASK_ID} if quick else G_GRID)
     steps = steps or (QUICK_STEPS if quick else TASK_STEPS)
     configs = [make_config(t, g, seed + s, n=n, steps=steps[t], n_snapshots=20 if quick else 200,
-                           n_eval=n_eval)
+                           n_eval=n_eval, dtype=dtype or "float64")
                for t in grid for g in grid[t] for s in range(samples)]
     runs = _sweep(configs, out, workers, show_progress)
     summ = {k: [] for k in ("task", "g", "seed", "converged_step", "dw_norm", "functional_rank",
@@ -318,7 +319,7 @@ def _plot_fig2(out, agg):  # pragma: no cover - needs matplotlib
 # ------------------------------------------------------------------------------ supplements
 def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
              task: str = "flipflop", ns=None, gs=(0.0, 0.9, 1.8), samples: int | None = None,
-             steps: int | None = None, n_eval: int | None = None) -> list[Path]:
+             steps: int | None = None, n_eval: int | None = None, dtype: str | None = None) -> list[Path]:
     """N-scaling supplement: convergence step, ‖ΔW‖_F, ‖W0‖_F, functional rank vs N.
 
     Defaults: N = 64…1024, 5 samples (quick: N = 32, 64, 128, 2 samples, shorter runs);
@@ -329,7 +330,8 @@ def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_pro
     samples = samples or (2 if quick else 5)
     steps = steps or (QUICK_STEPS[task] if quick else None)
     n_eval = n_eval or (128 if quick else 512)
-    configs = [make_config(task, g, seed + s, n=n, steps=steps, n_snapshots=0, n_eval=n_eval)
+    configs = [make_config(task, g, seed + s, n=n, steps=steps, n_snapshots=0, n_eval=n_eval,
+                           dtype=dtype or "float64")
                for n in ns for g in gs for s in range(samples)]
     runs = _sweep(configs, out, workers, show_progress)
     cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm", "functional_rank")}
@@ -348,6 +350,8 @@ def cosine_run(config: dict):
 
     rng = np.random.default_rng([config["seed"], 7, int(round(1000 * config["g"])), config["n"]])
     net0, x0 = cosine_network(config["n"], config["g"], rng, phi=config["phi"])
+    net0 = net0.astype(config.get("dtype", "float64"))
+    x0 = np.asarray(x0, dtype=net0.dtype)
     eig_steps, eigs = [], []
 
     def record(k, net, L):
@@ -365,7 +369,8 @@ COSINE_LR = {"linear": {0.0: 0.2, 0.4: 0.15, 0.8: 0.05}, "tanh": {0.0: 0.4, 0.4:
 
 
 def cosine(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
-           phi: str = "linear", n: int | None = None, steps: int | None = None) -> list[Path]:
+           phi: str = "linear", n: int | None = None, steps: int | None = None,
+           dtype: str | None = None) -> list[Path]:
     """Cosine supplement: randomness (g > 0) is needed to learn an oscillation.
 
     N = 256, 1000 GD steps, g ∈ {0, 0.4, 0.8} with the spec's learning rates
@@ -374,8 +379,10 @@ def cosine(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     out = prepare_output_dir(out)
     n = n or (64 if quick else 256)
     steps = steps or (300 if quick else 1000)
-    configs = [{"name": f"cosine-{phi}-N{n}-g{num_tag(g)}-seed{seed}-steps{steps}", "n": n, "g": g, "seed": seed,
-                "phi": phi, "lr": lr, "steps": steps, "eig_every": 5}
+    sfx = "" if dtype in (None, "float64") else f"-{dtype}"   # default names unchanged
+    configs = [{"name": f"cosine-{phi}-N{n}-g{num_tag(g)}-seed{seed}-steps{steps}{sfx}", "n": n, "g": g,
+                "seed": seed, "phi": phi, "lr": lr, "steps": steps, "eig_every": 5,
+                **({"dtype": dtype} if sfx else {})}
                for g, lr in COSINE_LR[phi].items()]
     executor = "serial" if workers == 1 else None
     runs = run_sweep(cosine_run, configs, out / "runs", executor=executor, max_workers=workers,

@@ -22,6 +22,13 @@
   trained read-in and readout (same columns as above).
 
 Every trained model is saved in ``out/runs/<name>/arrays.npz`` (initial and final weights).
+
+``as_published=True`` (``--as-published``) selects the authors' definitions (docs/differences.md):
+zhu-linear evaluates dW2's gradient at the updated A and computes θ23 from the one-step-stale
+activity, carried across the learning rates in the order of :data:`ANGLE_LRS`; zhu-digits
+trains as in the paper (Euler states, BPTT for dW1, updates on the test batch; the two-layer
+extension is not run).  ``dtype="float32"`` (``--float32``) trains zhu-linear in float32
+(the landscape and the 1-D case stay float64); zhu-digits is float64 only.
 """
 from __future__ import annotations
 
@@ -35,6 +42,7 @@ from rnn_theory.numerics.rate.analysis import max_real_eig
 from rnn_theory.numerics.infra.io import write_csv
 from rnn_theory.numerics.infra.outputs import num_tag, prepare_output_dir
 from rnn_theory.numerics.infra.sweep import run_sweep
+from rnn_theory.theory.errors import RNNTheoryError
 
 # ----------------------------------------------------------------------------- linear
 LINEAR_LRS = (0.03, 0.1, 0.3, 1.0, 3.0)
@@ -45,6 +53,7 @@ def _linear_job(c: dict):
     from rnn_theory.numerics.fixed_point.linear_experiment import angles, landscape, landscape_2d, learning_curve, make_problem, one_dimensional
 
     kind = c["kind"]
+    variant, dtype = c.get("variant", "clean"), np.dtype(c.get("dtype", "float64"))
     if kind == "one_d":
         o = one_dimensional(np.random.default_rng(c["seed"]), iterations=c["iterations"])
         hist = {"start": [], "rule": [], "lr": [], "iteration": [], "loss": []}
@@ -59,14 +68,27 @@ def _linear_job(c: dict):
                 {"a_star": o["a_star"], "w_star": o["w_star"], "loss_min": o["loss_min"]})
     p = make_problem(np.random.default_rng(c["seed"]), n=c["n"], m=c["m"])
     if kind == "curve":
-        res = learning_curve(p, c["rule"], c["lr"], c["iterations"], eig_every=c["eig_every"])
+        res = learning_curve(p, c["rule"], c["lr"], c["iterations"], eig_every=c["eig_every"],
+                             variant=variant, dtype=dtype)
         hist = {"iteration": np.arange(len(res["loss"])), "loss": res["loss"]}
         return ({"W": res["W"], "max_real_eig": res["max_real_eig"], "eig_iterations": res["eig_iterations"]},
                 hist, {"final_loss": float(res["loss"][-1]), "diverged_at": res["diverged_at"],
                        "max_real_eig_w": float(np.max(res["max_real_eig"]))})
     if kind == "angles":
-        a = angles(p, c["lr"], c["iterations"])
-        return {}, {"iteration": np.arange(len(a["angle_12"])), **a}, {}
+        a = angles(p, c["lr"], c["iterations"], dtype=dtype)
+        return {}, {"iteration": np.arange(len(a["angle_12"])), "angle_12": a["angle_12"],
+                    "angle_23": a["angle_23"]}, {}
+    if kind == "angles_chain":   # the authors' stale r, carried from one rate to the next
+        hist, r = {"lr": [], "iteration": [], "angle_12": [], "angle_23": []}, None
+        for lr in c["lrs"]:
+            a = angles(p, lr, c["iterations"], variant="paper", r_stale=r, dtype=dtype)
+            r = a["r_last"]
+            k = len(a["angle_12"])
+            hist["lr"] += [lr] * k
+            hist["iteration"] += list(range(k))
+            hist["angle_12"] += a["angle_12"].tolist()
+            hist["angle_23"] += a["angle_23"].tolist()
+        return {}, hist, {}
     if kind == "landscape":
         rng = np.random.default_rng([c["seed"], 1])
         out = landscape(p, rng, n_lines=c["lines"])
@@ -77,17 +99,27 @@ def _linear_job(c: dict):
     raise ValueError(kind)
 
 
-def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool) -> list[Path]:
+def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
+           dtype: str | None = None, as_published: bool = False) -> list[Path]:
     """Spec §6: 1-D case, learning curves (5 rates × dW1–dW3), angles, loss landscape."""
     out = prepare_output_dir(out)
     n, m, iters = (60, 30, 600) if quick else (200, 100, 3500)
     base = {"seed": seed, "n": n, "m": m}
+    if dtype not in (None, "float64"):
+        base["dtype"] = str(dtype)
+    if as_published:
+        base["variant"] = "paper"
     configs = [{"name": "one_d", "kind": "one_d", "seed": seed, "iterations": 300 if quick else 1000}]
     configs += [{**base, "name": f"curve_{r}_lr{num_tag(lr)}", "kind": "curve", "rule": r, "lr": lr,
                  "iterations": iters, "eig_every": 100}
                 for r in ("dW1", "dW2", "dW3") for lr in LINEAR_LRS]
-    configs += [{**base, "name": f"angles_lr{num_tag(lr)}", "kind": "angles", "lr": lr,
-                 "iterations": iters // 2 if quick else iters} for lr in ANGLE_LRS]
+    ang_iters = iters // 2 if quick else iters
+    if as_published:
+        configs.append({**base, "name": "angles_chain", "kind": "angles_chain", "lrs": list(ANGLE_LRS),
+                        "iterations": ang_iters})
+    else:
+        configs += [{**base, "name": f"angles_lr{num_tag(lr)}", "kind": "angles", "lr": lr,
+                     "iterations": ang_iters} for lr in ANGLE_LRS]
     configs.append({**base, "name": "landscape", "kind": "landscape", "lines": 3, "grid": 11 if quick else 41})
     runs = run_sweep(_linear_job, configs, out / "runs", max_workers=workers, show_progress=show_progress)
     written = []
@@ -108,11 +140,13 @@ def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     written.append(write_csv(out / "learning_curves.csv", lc))
     written.append(write_csv(out / "linear_summary.csv", summ))
     ang = {"lr": [], "iteration": [], "angle_12": [], "angle_23": []}
-    for lr in ANGLE_LRS:
+    for lr in ([] if as_published else ANGLE_LRS):
         h = runs[f"angles_lr{num_tag(lr)}"].history
         ang["lr"] += [lr] * len(h["iteration"])
         for key in ("iteration", "angle_12", "angle_23"):
             ang[key] += h[key]
+    if as_published:
+        ang = {k: list(v) for k, v in runs["angles_chain"].history.items()}
     written.append(write_csv(out / "angles.csv", ang))
     L = runs["landscape"].arrays
     t = L["t"]
@@ -191,10 +225,12 @@ def _digits_job(c: dict):
     from rnn_theory.numerics.fixed_point.network import FixedPointNet, TrainConfig, train
 
     data = load_digits_split(np.random.default_rng(c["seed"]))
+    paper = c.get("variant", "clean") == "paper"
     # identical W, W_x, R and batch order for every rule and rate (seeded; spec §8 quirk 3)
     net = FixedPointNet.init(np.random.default_rng([c["seed"], 1]), data.n_features, tuple(c["sizes"]), 10)
     cfg = TrainConfig(rule=c["rule"], lr=c["lr"], epochs=c["epochs"], batch_size=c["batch_size"],
-                      train_readin=c["trained"], train_readout=c["trained"], eval_batch=c["eval_batch"])
+                      train_readin=c["trained"], train_readout=c["trained"], eval_batch=c["eval_batch"],
+                      variant="paper" if paper else "clean")
     res = train(net, data, cfg, np.random.default_rng([c["seed"], 2]))
     arrays = {f"final_{k}": v for k, v in res.net.arrays().items()}
     arrays.update({f"initial_{k}": v for k, v in res.net0.arrays().items()})
@@ -209,7 +245,7 @@ def _digits_job(c: dict):
 
 
 def digits(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
-           epochs: int | None = None) -> list[Path]:
+           epochs: int | None = None, dtype: str | None = None, as_published: bool = False) -> list[Path]:
     """Spec §7–9 on scikit-learn digits (needs the ``[digits]`` extra), plus the two-layer extension.
 
     ``epochs`` overrides the number of epochs (default 15, quick 2; 15 epochs of batch 64
@@ -217,19 +253,26 @@ def digits(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     """
     from rnn_theory.numerics.fixed_point.digits import load_digits_split
 
+    if dtype not in (None, "float64"):
+        raise RNNTheoryError("--float32: zhu-digits solves fixed points to 1e-10 and is float64 only; "
+                             "run without --float32")
     load_digits_split(np.random.default_rng(seed))      # fail early with a clear message if sklearn is missing
     out = prepare_output_dir(out)
     grids = DIGITS_LRS_QUICK if quick else DIGITS_LRS
     base = {"seed": seed, "batch_size": 64, "eval_batch": 64 if quick else 128}
     n = 40 if quick else 100
     epochs = epochs or (2 if quick else 15)
+    if as_published:
+        base["variant"] = "paper"
     configs = [{**base, "name": f"{r}_lr{num_tag(lr)}", "rule": r, "lr": lr, "sizes": [n], "trained": False,
                 "epochs": epochs} for r, lrs in grids.items() for lr in lrs]
-    two = [{**base, "name": f"two_layer_{r}_lr{num_tag(lr)}", "rule": r, "lr": lr, "sizes": [n // 2, n // 2] if quick
+    two = [] if as_published else [{**base, "name": f"two_layer_{r}_lr{num_tag(lr)}", "rule": r, "lr": lr, "sizes": [n // 2, n // 2] if quick
             else [64, 64], "trained": True, "epochs": epochs} for r, lr in TWO_LAYER_LRS.items()]
     runs = run_sweep(_digits_job, configs + two, out / "runs", max_workers=workers, show_progress=show_progress)
     written = []
     for prefix, group in (("", configs), ("two_layer_", two)):
+        if not group:
+            continue
         summ = {"rule": [], "lr": [], "final_test_accuracy": [], "max_real_eig_w": []}
         extra = {"rule": [], "lr": [], "diverged_step": [], "best_test_accuracy": [], "wall_time": []}
         curves = {k: [] for k in ("rule", "lr", "step", "train_loss", "train_accuracy", "test_loss",

@@ -10,7 +10,8 @@ from rnn_theory.numerics import cli
 from rnn_theory.theory import registry
 from rnn_theory.theory.derivation import Check, Derivation
 
-MY_MODULES = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0"]
+MY_MODULES = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0",
+              "rnn_theory.theory.exact_g0_eigen"]
 DOC = Path(__file__).resolve().parents[2] / "docs" / "derivations.md"
 
 

@@ -129,7 +129,8 @@ def _weight_change_derivations(res: dict, indep: dict, e2_low: list) -> list:
                    [Check("e2 = sum of squared 2x2 minors starts at tau^8", all(sp.simplify(c) == 0 for c in e2_low)),
                     Check("independent of N", indep["e2"]),
                     Check("target zhat^3 tt^3/12", sp.simplify(s2_e - targets["s2"]) == 0)]),
-        Derivation("R6.trace_dw", "tr dW (= its one non-trivial eigenvalue) to O(tt^4)", tr_e,
+        Derivation("R6.trace_dw", "tr dW (the trace: the sum of dW's two non-zero eigenvalues, not an eigenvalue; "
+                   "the top eigenvalue is R8.top_eigenvalue) to O(tt^4)", tr_e,
                    [Check("independent of N", indep["trace_dw"]),
                     Check("leading term zhat^2 tt^2/beta = zhat^2 beta^3 tau^2",
                           sp.expand(_truncate_tt(tr_e, 2) - targets["trace_dw"]) == 0)]),

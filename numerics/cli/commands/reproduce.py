@@ -9,10 +9,19 @@ saved in ``DIR/runs`` as soon as it finishes and skipped when rerun with the sam
 settings, so an interrupted reproduction resumes.  ``DIR/provenance.json`` records the
 package version, commit and libraries.  Exit status 3 if a run diverged (the figure
 functions mark or refuse diverged runs; see their summaries' ``diverged`` column).
+
+``--float32`` trains in float32, as the papers' code did (passed as ``dtype="float32"``;
+the default stays float64).  ``--as-published`` selects the authors' definitions where
+they differ from the package's (``as_published=True``; docs/differences.md); it applies to
+the reproductions whose function takes it (zhu-linear, zhu-digits, farrell-*).  The
+choice is recorded in ``DIR/reproduce-options.json``; rerunning into the same folder with
+other options is an error, so runs of different precision or definitions never mix.
 """
 from __future__ import annotations
 
 import importlib
+import inspect
+import json
 from pathlib import Path
 
 from rnn_theory.theory.errors import RNNTheoryError
@@ -55,6 +64,10 @@ def add_arguments(p):
     p.add_argument("--seed", type=integer(0), default=0, help="base seed >= 0 (default 0)")
     p.add_argument("--workers", type=positive_int(), default=None, help="processes >= 1 (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="silence progress bars")
+    p.add_argument("--float32", action="store_true",
+                   help="train in float32, as the papers' code did (default float64)")
+    p.add_argument("--as-published", action="store_true",
+                   help="use the authors' definitions where they differ (docs/differences.md)")
 
 
 def run(args) -> int:
@@ -63,11 +76,13 @@ def run(args) -> int:
         fn = getattr(importlib.import_module(mod_name), fn_name)
     except (ImportError, AttributeError) as exc:  # pragma: no cover - packaging error
         raise RNNTheoryError(f"reproduction {args.name!r} is not available: {exc}") from exc
+    extra = _variant_kwargs(args, fn)
     from rnn_theory.numerics.infra.outputs import prepare_output_dir
 
     prepare_output_dir(args.out)
+    _record_options(args.out, args.name, extra)
     written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
-                 show_progress=not args.no_progress)
+                 show_progress=not args.no_progress, **extra)
     for path in written:
         print(path)
     return finish_output(args.out, f"reproduce {args.name}", quick=args.quick, seed=args.seed)
@@ -98,3 +113,38 @@ def finish_output(out: Path, command: str, **settings) -> int:
               f"{', '.join(diverged[:5])}", file=sys.stderr)
         return EXIT_DIVERGED
     return 0
+
+
+def _variant_kwargs(args, fn) -> dict:
+    """``dtype`` / ``as_published`` keyword arguments for ``fn`` (only those asked for)."""
+    extra = {}
+    if getattr(args, "float32", False):
+        extra["dtype"] = "float32"
+    if getattr(args, "as_published", False):
+        if "as_published" not in inspect.signature(fn).parameters:
+            with_it = sorted(k for k, (m, f, _) in TARGETS.items()
+                             if "as_published" in inspect.signature(getattr(importlib.import_module(m), f)).parameters)
+            raise RNNTheoryError(f"--as-published does not apply to {args.name}: its definitions match the "
+                                 f"authors' (see docs/differences.md); it applies to {', '.join(with_it)}")
+        extra["as_published"] = True
+    return extra
+
+
+def _record_options(out: Path, name: str, extra: dict) -> None:
+    """Write ``out/reproduce-options.json`` or check it matches (never mix precisions/definitions)."""
+    path = out / "reproduce-options.json"
+    want = {"dtype": extra.get("dtype", "float64"), "as_published": bool(extra.get("as_published", False))}
+    if path.exists():
+        try:
+            have = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RNNTheoryError(f"{path} is unreadable ({exc}); use another --out folder") from exc
+        have_opts = {k: have.get(k) for k in want}
+        if have_opts != want:
+            raise RNNTheoryError(f"--out {out} holds runs made with {have_opts}, not {want}: "
+                                 "use another --out folder so that runs do not mix")
+        return
+    if (out / "runs").exists() and want != {"dtype": "float64", "as_published": False}:
+        raise RNNTheoryError(f"--out {out} holds runs made before options were recorded (float64, the "
+                             "package's definitions): use another --out folder so that runs do not mix")
+    path.write_text(json.dumps({"name": name, **want}, indent=1) + "\n", encoding="utf-8")
