@@ -8,6 +8,8 @@ row) and, when matplotlib is installed (``[plot]`` extra), PNGs.  Runs are saved
 from __future__ import annotations
 
 import importlib
+import json
+import time
 from pathlib import Path
 
 from rnn_theory.theory.errors import RNNTheoryError
@@ -57,8 +59,22 @@ def run(args) -> int:
     except (ImportError, AttributeError) as exc:  # pragma: no cover - packaging error
         raise RNNTheoryError(f"reproduction {args.name!r} is not available: {exc}") from exc
     args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
     written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
                  show_progress=not args.no_progress)
+    _record(args, time.time() - t0)
     for path in written:
         print(path)
     return 0
+
+
+def _record(args, wall_seconds: float) -> None:
+    """``DIR/reproduction.json``: which reproduction, its settings and wall time (read by ``report``);
+    a rerun that resumes from saved runs records its own, shorter, time."""
+    from rnn_theory.numerics.infra.io import atomic_write_text
+    from rnn_theory.numerics.infra.provenance import PROVENANCE_KEY, provenance
+
+    meta = {"name": args.name, "quick": bool(args.quick), "seed": args.seed, "workers": args.workers,
+            "wall_seconds": round(wall_seconds, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            PROVENANCE_KEY: provenance()}
+    atomic_write_text(args.out / "reproduction.json", json.dumps(meta, indent=1))
