@@ -43,7 +43,7 @@ def tanh_into(x: np.ndarray, out: np.ndarray, work: dict) -> np.ndarray:
     r"""``out[...] = tanh(x)``; ``work`` (a dict) keeps the scratch buffers between calls.
 
     float64: the table method of the module docstring (a few ulp; NaN stays NaN,
-    ±inf gives ±1); other dtypes: ``np.tanh``.  ``out`` must not alias ``x``.
+    ±inf gives ±1); other dtypes: ``np.tanh``.  ``out`` may be ``x`` (in place).
     Cost :math:`O(n)` for n elements.
 
     >>> import numpy as np
