@@ -55,7 +55,7 @@ def bound_run(n, batch, dtype):
     T = T_STEPS
     R = rng.standard_normal((T + 1, batch, n)).astype(dtype)
     A = rng.standard_normal((T, batch, n)).astype(dtype)
-    W = rng.standard_normal((n, n)).astype(dtype) / np.sqrt(n)
+    W = (rng.standard_normal((n, n)) / np.sqrt(n)).astype(dtype)  # float32 stays float32
     WT = np.ascontiguousarray(W.T)
     X = np.empty((T + 1, batch, n), dtype)
     A2 = np.empty((T, batch, n), dtype)
