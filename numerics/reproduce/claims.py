@@ -99,8 +99,10 @@ def _fig2_shuffle(folders):
     task, g, t = d
     r = _arr(t, "shuffle_loss_ratio")
     lo, hi = r[g == 0], r[g >= 0.6]
-    ok_lo, ok_hi = np.nanmean(lo) < 0.1 if lo.size else False, np.nanmean(hi) > 0.7 if hi.size else False
     v = f"g = 0: {_ms(lo)}; g ≥ 0.6: {_ms(hi)}"
+    if lo.size == 0 or hi.size == 0:
+        return Judgement(v + " (needs runs at g = 0 and g ≥ 0.6)", NO_DATA)
+    ok_lo, ok_hi = np.nanmean(lo) < 0.1, np.nanmean(hi) > 0.7
     return Judgement(v, HOLDS if ok_lo and ok_hi else PARTLY if ok_lo or ok_hi else FAILS)
 
 
@@ -112,6 +114,8 @@ def _fig2_dwnorm(folders):
     w = _arr(t, "dw_norm")
     parts, n_dec, n_mono = [], 0, 0
     tasks = [k for k in TASK_ORDER if np.any(task == k)]
+    if any(np.unique(g[task == k]).size < 2 for k in tasks):
+        return Judgement("needs at least two values of g per task", NO_DATA)
     for k in tasks:
         gs = np.unique(g[task == k])
         means = np.array([np.nanmean(w[(task == k) & (g == x)]) for x in gs])
@@ -129,6 +133,8 @@ def _fig2_convergence(folders):
     task, g, t = d
     c = _arr(t, "converged_step")
     parts, hits, tasks = [], 0, [k for k in TASK_ORDER if np.any(task == k)]
+    if any(np.unique(g[task == k]).size < 3 for k in tasks):
+        return Judgement("needs at least three values of g per task", NO_DATA)
     for k in tasks:
         gs = np.unique(g[task == k])
         med = np.array([np.nanmedian(c[(task == k) & (g == x)]) if np.any(np.isfinite(c[(task == k) & (g == x)]))
@@ -274,7 +280,7 @@ CLAIMS = (
     Claim("digits-ranking", "zhu-digits", "Best accuracy ranks dW3 > dW4 > dW1.",
           "fixed_point_learning.md §8",
           "best test accuracy over each rule's learning rates, per seed (folder); holds if the means are ordered "
-          "with gaps > 2 SE, partly if only ordered", _digits, "curves.png"),
+          "with gaps > 2 SE, partly if only ordered", _digits, "digits.png"),
     Claim("farrell-compression", "farrell-fig2",
           "Training compresses at the readout time: PR at t = 10 after training is far below its value "
           "before, for both γ.", "dimensionality.md §9 (3)",

@@ -70,6 +70,19 @@ def test_other_fig2_claims(tmp_path):
     assert judge(CLAIM["fig2-shuffle"], []).verdict == NO_DATA
 
 
+def test_trends_need_several_gains(tmp_path):
+    """A folder with runs at g = 0.9 only says nothing about trends in g (no data, not 'holds')."""
+    cols = {"task": [], "g": [], "seed": [], "converged_step": [], "dw_norm": [], "functional_rank": [],
+            "shuffle_loss_ratio": []}
+    for task in ("flipflop", "mante", "romo"):
+        for s in range(3):
+            for k, x in zip(cols, (task, 0.9, s, 10, 1.0, 3, 1.0)):
+                cols[k].append(x)
+    write_csv(tmp_path / "summary.csv", cols)
+    for key in ("fig2-shuffle", "fig2-dw-norm", "fig2-convergence"):
+        assert judge(CLAIM[key], [tmp_path]).verdict == NO_DATA, key
+
+
 def _digits_folder(path, acc):
     path.mkdir(parents=True)
     rules = [r for r in acc for _ in range(2)]
