@@ -123,3 +123,30 @@ def test_cli_writes_report_and_protects_foreign_files(tmp_path, capsys):
     empty.mkdir()
     assert main(["report", str(empty)]) == 2
     assert "no reproduction folders" in capsys.readouterr().err
+
+
+def test_reproduce_records_name_and_wall_time_for_report(tmp_path, monkeypatch):
+    import json
+    import sys
+    import types
+
+    from rnn_theory.numerics.cli.commands import reproduce
+
+    mod = types.ModuleType("_fake_reproduction")
+
+    def fig(out, *, quick, seed, workers, show_progress):
+        _fig2_folder(out / "inner", (2, 4, 6))
+        (out / "summary.csv").write_text((out / "inner" / "summary.csv").read_text())
+        return [out / "summary.csv"]
+
+    mod.fig = fig
+    monkeypatch.setitem(sys.modules, "_fake_reproduction", mod)
+    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig2", ("_fake_reproduction", "fig", "test"))
+    out = tmp_path / "res" / "my-run"  # a name that matches no reproduction
+    assert main(["reproduce", "schuessler-fig2", "--out", str(out), "--seed", "3", "--no-progress"]) == 0
+    meta = json.loads((out / "reproduction.json").read_text())
+    assert meta["name"] == "schuessler-fig2" and meta["seed"] == 3 and meta["quick"] is False
+    assert meta["wall_seconds"] >= 0 and "provenance" in meta
+    assert main(["report", str(tmp_path / "res")]) == 0
+    text = (tmp_path / "res" / "reproductions.md").read_text()
+    assert "| schuessler-fig2 | `my-run` | False | 3 |" in text
