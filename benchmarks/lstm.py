@@ -22,7 +22,14 @@ from rnn_theory.numerics.lstm.model import dropout_masks, init_lstm, loss_and_gr
 from rnn_theory.numerics.infra.optim import Adam
 
 
-def numpy_step_seconds(hidden, batch, length, n_in, repeat, dtype):
+def _cpu(fn) -> float:
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
+def numpy_step(hidden, batch, length, n_in, dtype):
+    """A callable doing one NumPy training step (after a warm-up step)."""
     rng = np.random.default_rng(0)
     params = init_lstm(n_in, hidden, rng, dtype=dtype)
     x = rng.normal(size=(batch, length, n_in)).astype(dtype)
@@ -36,16 +43,15 @@ def numpy_step_seconds(hidden, batch, length, n_in, repeat, dtype):
         _, grads, _ = loss_and_grads(params, x, lengths, y, masks=masks)
         return opt.step(params, grads, state)
 
-    params, state = step(params, state)  # warm-up
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        params, state = step(params, state)
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+    cur = list(step(params, state))  # warm-up
+
+    def run():
+        cur[:] = step(*cur)
+    return run
 
 
-def torch_step_seconds(hidden, batch, length, n_in, repeat, dtype):
+def torch_step(hidden, batch, length, n_in, dtype):
+    """A callable doing one PyTorch training step (after a warm-up step)."""
     import torch
 
     torch.manual_seed(0)
@@ -66,12 +72,7 @@ def torch_step_seconds(hidden, batch, length, n_in, repeat, dtype):
         opt.step()
 
     step()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+    return step
 
 
 def main(argv=None):
@@ -83,7 +84,8 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=10)
     args = ap.parse_args(argv)
     print(f"LSTM training step: 2 layers, hidden {args.hidden}, batch {args.batch}, length {args.length}, "
-          f"input {args.n_in}; threads OMP={os.environ.get('OMP_NUM_THREADS', 'unset')}; median of {args.repeat}")
+          f"input {args.n_in}; threads OMP={os.environ.get('OMP_NUM_THREADS', 'unset')}; CPU time per step, "
+          f"min / median of {args.repeat} interleaved repeats")
     try:
         import torch
 
@@ -92,15 +94,22 @@ def main(argv=None):
     except ImportError:
         have_torch = False
     for dtype in (np.float64, np.float32):
-        t_np = numpy_step_seconds(args.hidden, args.batch, args.length, args.n_in, args.repeat, dtype)
-        line = f"{np.dtype(dtype).name:8s} numpy {t_np * 1e3:8.2f} ms/step"
-        if have_torch:
-            t_pt = torch_step_seconds(args.hidden, args.batch, args.length, args.n_in, args.repeat, dtype)
-            line += f"   torch {t_pt * 1e3:8.2f} ms/step   ratio numpy/torch = {t_np / t_pt:5.2f}"
+        f_np = numpy_step(args.hidden, args.batch, args.length, args.n_in, dtype)
+        f_pt = torch_step(args.hidden, args.batch, args.length, args.n_in, dtype) if have_torch else None
+        t_np, t_pt = [], []
+        for _ in range(args.repeat):  # interleaved, so that changes in load hit both alike
+            t_np.append(_cpu(f_np))
+            if f_pt is not None:
+                t_pt.append(_cpu(f_pt))
+        line = (f"{np.dtype(dtype).name:8s} numpy {min(t_np) * 1e3:8.2f} ms/step "
+                f"(median {np.median(t_np) * 1e3:8.2f})")
+        if f_pt is not None:
+            line += (f"   torch {min(t_pt) * 1e3:8.2f} ms/step (median {np.median(t_pt) * 1e3:8.2f})   "
+                     f"ratio numpy/torch = {min(t_np) / min(t_pt):5.2f} (medians "
+                     f"{np.median(t_np) / np.median(t_pt):5.2f}; target <= 1)")
         else:
             line += "   (torch not installed: no comparison)"
         print(line)
-
 
 if __name__ == "__main__":
     main()

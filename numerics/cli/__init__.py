@@ -29,6 +29,7 @@ COMMANDS = {
     "analyze": "analyse a saved run (SVD of dW, truncation, shuffle test)",
     "sweep": "resumable sweep over tasks, gains and seeds",
     "reproduce": "reproduce a paper figure's data (CSV per panel)",
+    "report": "judge the papers' claims on reproduction folders (Markdown)",
 }
 
 

@@ -117,9 +117,22 @@ class Adam:
         c1 = 1.0 - self.beta1**t
         c2 = 1.0 - self.beta2**t
         for k, gk in grads.items():
-            m[k] = self.beta1 * m[k] + (1.0 - self.beta1) * gk
-            v[k] = self.beta2 * v[k] + (1.0 - self.beta2) * (gk * gk)
-            new[k] = params[k] - lr * (m[k] / c1) / (np.sqrt(v[k] / c2) + self.eps)
+            # the same operations in the same order as
+            # p - lr * (m/c1) / (sqrt(v/c2) + eps), with 4 new arrays instead of 11
+            tmp = np.multiply(gk, 1.0 - self.beta1, dtype=np.result_type(m[k], gk))
+            mk = m[k] = np.multiply(m[k], self.beta1)
+            mk += tmp
+            np.multiply(gk, gk, out=tmp)
+            tmp *= 1.0 - self.beta2
+            vk = v[k] = np.multiply(v[k], self.beta2)
+            vk += tmp
+            np.divide(vk, c2, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            tmp += self.eps
+            upd = np.divide(mk, c1)
+            upd *= lr
+            upd /= tmp
+            new[k] = np.subtract(params[k], upd, out=upd)
         return new, {"t": t, "m": m, "v": v}
 
 

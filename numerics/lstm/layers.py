@@ -13,6 +13,8 @@ from scipy.special import expit
 
 from rnn_theory.theory.errors import NonFiniteError, ShapeError
 
+from rnn_theory.numerics.infra.fastmath import tanh_into
+
 from rnn_theory.numerics.lstm.parameters import n_layers
 from rnn_theory.numerics.lstm.sequences import check_lengths
 
@@ -59,20 +61,24 @@ def _layer_forward(W_ih, W_hh, b, xt, mask, n_full, keep):
     half[2 * N:3 * N] = 1.0
     off = np.full(4 * N, 0.5, dtype)
     off[2 * N:3 * N] = 0.0
+    work_g: dict = {}  # scratch buffers of tanh_into (float64), one per shape
+    work_c: dict = {}
+    cbuf, tmp = np.empty((B, N), dtype), np.empty((B, N), dtype)
     for t in range(T):
         k = t if keep else 0
         a = gates[k]
         np.matmul(h[t], W_hhT, out=a)
         a += zx[t]
         a *= half
-        np.tanh(a, out=a)
+        tanh_into(a, a, work_g)
         a *= half
         a += off
-        cn = a[:, N:2 * N] * c[t]
-        cn += a[:, :N] * a[:, 2 * N:3 * N]
-        tcn = np.tanh(cn, out=tc[k])
+        cn = c[t + 1] if t < n_full else cbuf
+        np.multiply(a[:, N:2 * N], c[t], out=cn)
+        np.multiply(a[:, :N], a[:, 2 * N:3 * N], out=tmp)
+        cn += tmp
+        tcn = tanh_into(cn, tc[k], work_c)
         if t < n_full:
-            c[t + 1] = cn
             np.multiply(a[:, 3 * N:], tcn, out=h[t + 1])
         else:
             m = mask[t]
@@ -82,12 +88,13 @@ def _layer_forward(W_ih, W_hh, b, xt, mask, n_full, keep):
     return h, cache
 
 
-def _layer_backward(W_ih, W_hh, cache, mask, n_full, dh_seq, dh_last):
+def _layer_backward(W_ih, W_hh, cache, mask, n_full, dh_seq, dh_last, need_dx=True):
     """BPTT through one layer.
 
     ``dh_seq`` (T, B, N) is the gradient arriving at every output h_t from above (or None),
     ``dh_last`` (B, N) the gradient at the final state h_T (or None).  Returns the weight
-    gradients and the gradient with respect to the layer's inputs, (T, B, n_in).
+    gradients and the gradient with respect to the layer's inputs, (T, B, n_in), or None if not
+    ``need_dx`` (the first layer's inputs are frozen embeddings).
     """
     xt, h, c, gates, tc = cache
     T, B, _ = xt.shape
@@ -97,23 +104,31 @@ def _layer_backward(W_ih, W_hh, cache, mask, n_full, dh_seq, dh_last):
     # dz = [dct*g*i(1-i), dct*c_prev*f(1-f), dct*i*(1-g^2), dhn*tanh(c)*o(1-o)]
     i, f, g, o = (gates[..., k * N:(k + 1) * N] for k in range(4))
     pd = np.empty((T, B, 4, N), dtype)
-    pd[:, :, 0] = g * i * (1.0 - i)
-    pd[:, :, 1] = c[:-1] * f * (1.0 - f)
-    pd[:, :, 2] = i * (1.0 - g * g)
-    pd[:, :, 3] = tc * o * (1.0 - o)
-    ot = o * (1.0 - tc * tc)  # d h / d c through the output nonlinearity
+    tmp = np.empty((T, B, N), dtype)  # in place, same operation order as the formulas above
+    np.multiply(g, i, out=pd[:, :, 0])
+    pd[:, :, 0] *= np.subtract(1.0, i, out=tmp)
+    np.multiply(c[:-1], f, out=pd[:, :, 1])
+    pd[:, :, 1] *= np.subtract(1.0, f, out=tmp)
+    np.multiply(g, g, out=tmp)
+    np.multiply(i, np.subtract(1.0, tmp, out=tmp), out=pd[:, :, 2])
+    np.multiply(tc, o, out=pd[:, :, 3])
+    pd[:, :, 3] *= np.subtract(1.0, o, out=tmp)
+    ot = np.multiply(tc, tc)  # o (1 - tanh(c)^2): d h / d c through the output nonlinearity
+    np.subtract(1.0, ot, out=ot)
+    np.multiply(o, ot, out=ot)
     dz = np.empty((T, B, 4 * N), dtype)
     dh = np.zeros((B, N), dtype) if dh_last is None else dh_last.astype(dtype, copy=True)
     dc = np.zeros((B, N), dtype)
     for t in range(T - 1, -1, -1):
         if dh_seq is not None:
-            dh = dh + dh_seq[t]
+            dh += dh_seq[t]  # dh is owned: the initial copy or the last dh_new
         if t < n_full:
             dhn, dcn = dh, dc
         else:
             m = mask[t]
             dhn, dcn = m * dh, m * dc
-        dct = dcn + dhn * ot[t]
+        dct = dhn * ot[t]
+        dct += dcn
         d4 = dz[t].reshape(B, 4, N)
         np.multiply(dct[:, None, :], pd[t, :, :3], out=d4[:, :3])
         np.multiply(dhn, pd[t, :, 3], out=d4[:, 3])
@@ -127,7 +142,7 @@ def _layer_backward(W_ih, W_hh, cache, mask, n_full, dh_seq, dh_last):
     gW_ih = dzf.T @ xt.reshape(T * B, -1)  # one GEMM over all time steps
     gW_hh = dzf.T @ h[:-1].reshape(T * B, N)
     gb = dzf.sum(axis=0)
-    dx = (dzf @ W_ih).reshape(T, B, -1)
+    dx = (dzf @ W_ih).reshape(T, B, -1) if need_dx else None  # not needed below the first layer
     return gW_ih, gW_hh, gb, dx
 
 
@@ -195,7 +210,8 @@ def loss_and_grads(params: dict, x: np.ndarray, lengths, labels, *, masks: dict 
     dh_seq = None
     for l in range(L, 0, -1):
         gW_ih, gW_hh, gb, dx = _layer_backward(params[f"W_ih{l}"], params[f"W_hh{l}"], caches[l - 1],
-                                               mask, n_full, dh_seq, dh_last if l == L else None)
+                                               mask, n_full, dh_seq, dh_last if l == L else None,
+                                               need_dx=l > 1)
         grads[f"W_ih{l}"], grads[f"W_hh{l}"], grads[f"b{l}"] = gW_ih, gW_hh, gb
         if l > 1:
             dh_seq = dx

@@ -54,8 +54,8 @@ def _adjoints(G: np.ndarray, D, dW: np.ndarray, leak: float, workspace, dtype) -
         np.multiply(G[T - 1], D[T], out=A[T - 1])
     else:
         A[T - 1] = G[T - 1]
-    tmp = np.empty((B, N), dtype)
-    for t in range(T - 1, 0, -1):
+    tmp = _buffer(workspace, "tmp", (B, N), dtype)
+    for t in range(T - 1, 0, -1):  # one GEMM and four in-place passes over (B, N)
         a, an = A[t], A[t - 1]
         np.matmul(a, dW, out=an)
         an += G[t - 1]

@@ -13,6 +13,7 @@ import numpy as np
 
 from rnn_theory.theory.errors import DomainError, RNNTheoryError, ShapeError, check_finite
 
+from rnn_theory.numerics.infra.fastmath import tanh_into
 from rnn_theory.numerics.rate.network import RateRNN, _as_float
 
 __all__ = ["Trajectory", "forward", "predict"]
@@ -176,18 +177,20 @@ def forward(net: RateRNN, inputs, *, x0=None, state_noise: float = 0.0, act_nois
     I = _input_currents(net, U, workspace)  # dt * (W_in u_t + b)
     scale, xi, xi_s = _draw_noise(rng, T, B, N, dt, dtype, state_noise, act_noise, dropout)
 
-    X = _buffer(workspace, "X", (T + 1, B, N), dtype)
+    ws = workspace if workspace is not None else {}
+    X = _buffer(ws, "X", (T + 1, B, N), dtype)
     X[0] = _check_x0(net, x0, B)
-    H = _buffer(workspace, "H", (T + 1, B, N), dtype)
-    R = _buffer(workspace, "R", (T + 1, B, N), dtype) if (act_noise > 0 or dropout > 0) else H
-    tmp = np.empty((B, N), dtype)
+    H = _buffer(ws, "H", (T + 1, B, N), dtype)
+    R = _buffer(ws, "R", (T + 1, B, N), dtype) if (act_noise > 0 or dropout > 0) else H
+    tmp = _buffer(ws, "tmp", (B, N), dtype)
     dWT = np.ascontiguousarray(dt * net.W.T)
     leak = 1.0 - dt
     tanh = net.phi == "tanh"
+    tanh_work = ws.setdefault("tanh_work", {})
 
     def activity(t):
         if tanh:
-            np.tanh(X[t], out=H[t])
+            tanh_into(X[t], H[t], tanh_work)
         else:
             H[t] = X[t]
         if R is not H:
@@ -198,7 +201,7 @@ def forward(net: RateRNN, inputs, *, x0=None, state_noise: float = 0.0, act_nois
             if scale is not None:
                 rt *= scale[t]
 
-    for t in range(T):
+    for t in range(T):  # per step: one GEMM and four in-place passes over (B, N)
         activity(t)
         xn = X[t + 1]
         np.matmul(R[t], dWT, out=xn)

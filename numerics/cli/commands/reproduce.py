@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import time
 from pathlib import Path
 
 from rnn_theory.theory.errors import RNNTheoryError
@@ -81,11 +82,15 @@ def run(args) -> int:
 
     prepare_output_dir(args.out)
     _record_options(args.out, args.name, extra)
+    t0 = time.time()
     written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
                  show_progress=not args.no_progress, **extra)
     for path in written:
         print(path)
-    return finish_output(args.out, f"reproduce {args.name}", quick=args.quick, seed=args.seed)
+    return finish_output(args.out, f"reproduce {args.name}", name=args.name, quick=bool(args.quick), seed=args.seed,
+                         workers=args.workers, dtype=extra.get("dtype", "float64"),
+                         as_published=bool(extra.get("as_published", False)),
+                         wall_seconds=round(time.time() - t0, 1), finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
 def finish_output(out: Path, command: str, **settings) -> int:

@@ -1,0 +1,153 @@
+"""``rnn-theory report``: claims judged on result folders whose truth is known by construction."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings, strategies as st
+
+from rnn_theory.numerics.cli import main
+from rnn_theory.numerics.infra.io import write_csv
+from rnn_theory.numerics.reproduce.claims import CLAIMS, HOLDS, NO_DATA, PARTLY, FAILS, judge
+
+CLAIM = {c.key: c for c in CLAIMS}
+
+
+def _fig2_folder(path, rank_means, seeds=5, spread=0.3, rng=None, shuffle=(0.01, 1.0)):
+    """A Fig. 2 summary: functional rank ~ N(mean, spread) per task at g = 0.9; ΔW norm falling with g."""
+    rng = rng or np.random.default_rng(0)
+    cols = {k: [] for k in ("task", "g", "seed", "converged_step", "dw_norm", "functional_rank",
+                            "shuffle_loss_ratio")}
+    for task, mean in zip(("flipflop", "mante", "romo"), rank_means):
+        for g in (0.0, 0.9, 1.2, 1.8):
+            for s in range(seeds):
+                cols["task"].append(task)
+                cols["g"].append(g)
+                cols["seed"].append(s)
+                cols["converged_step"].append(100 + 50 * abs(g - 1.2) + s)
+                cols["dw_norm"].append(5.0 / (1 + g))
+                cols["functional_rank"].append(mean + spread * rng.standard_normal())
+                cols["shuffle_loss_ratio"].append(shuffle[0] if g == 0 else shuffle[1])
+    path.mkdir(parents=True)
+    write_csv(path / "summary.csv", cols)
+    return path
+
+
+@given(seed=st.integers(0, 2**31 - 1), gap=st.floats(2.0, 20.0), seeds=st.integers(3, 8))
+@settings(deadline=None, max_examples=25)
+@example(seed=0, gap=2.0, seeds=3)
+def test_rank_order_verdict_follows_construction(tmp_path_factory, seed, gap, seeds):
+    rng = np.random.default_rng(seed)
+    base = tmp_path_factory.mktemp("r")
+    c = CLAIM["fig2-functional-rank-order"]
+    # gaps of >= 2 with spread 0.3: separated by far more than 2 standard errors
+    ordered = _fig2_folder(base / "a", (2.0, 2.0 + gap, 2.0 + 2 * gap), seeds, 0.3, rng)
+    assert judge(c, [ordered]).verdict == HOLDS
+    reversed_ = _fig2_folder(base / "b", (2.0 + 2 * gap, 2.0 + gap, 2.0), seeds, 0.3, rng)
+    assert judge(c, [reversed_]).verdict == FAILS
+
+
+def test_rank_order_partly_when_means_ordered_but_not_separated(tmp_path):
+    c = CLAIM["fig2-functional-rank-order"]
+    cols = {"task": [], "g": [], "seed": [], "converged_step": [], "dw_norm": [], "functional_rank": [],
+            "shuffle_loss_ratio": []}
+    # exact values: means 2.0 < 2.2 < 2.4, each group's standard deviation 2 (n = 2): not separated
+    for task, vals in (("flipflop", (0.0, 4.0)), ("mante", (0.2, 4.2)), ("romo", (0.4, 4.4))):
+        for s, v in enumerate(vals):
+            for k, x in zip(cols, (task, 0.9, s, 10, 1.0, v, 1.0)):
+                cols[k].append(x)
+    tmp_path.mkdir(exist_ok=True)
+    write_csv(tmp_path / "summary.csv", cols)
+    assert judge(c, [tmp_path]).verdict == PARTLY
+
+
+def test_other_fig2_claims(tmp_path):
+    f = _fig2_folder(tmp_path / "f", (2, 4, 6))
+    assert judge(CLAIM["fig2-shuffle"], [f]).verdict == HOLDS
+    assert judge(CLAIM["fig2-dw-norm"], [f]).verdict == HOLDS
+    assert judge(CLAIM["fig2-convergence"], [f]).verdict == HOLDS  # fastest at g = 1.2 by construction
+    bad = _fig2_folder(tmp_path / "b", (2, 4, 6), shuffle=(0.9, 0.05))
+    assert judge(CLAIM["fig2-shuffle"], [bad]).verdict == FAILS
+    assert judge(CLAIM["fig2-shuffle"], []).verdict == NO_DATA
+
+
+def test_trends_need_several_gains(tmp_path):
+    """A folder with runs at g = 0.9 only says nothing about trends in g (no data, not 'holds')."""
+    cols = {"task": [], "g": [], "seed": [], "converged_step": [], "dw_norm": [], "functional_rank": [],
+            "shuffle_loss_ratio": []}
+    for task in ("flipflop", "mante", "romo"):
+        for s in range(3):
+            for k, x in zip(cols, (task, 0.9, s, 10, 1.0, 3, 1.0)):
+                cols[k].append(x)
+    write_csv(tmp_path / "summary.csv", cols)
+    for key in ("fig2-shuffle", "fig2-dw-norm", "fig2-convergence"):
+        assert judge(CLAIM[key], [tmp_path]).verdict == NO_DATA, key
+
+
+def _digits_folder(path, acc):
+    path.mkdir(parents=True)
+    rules = [r for r in acc for _ in range(2)]
+    write_csv(path / "runs.csv", {"rule": rules, "lr": [0.1, 1.0] * len(acc),
+                                  "diverged_step": [-1] * len(rules),
+                                  "best_test_accuracy": [a - d for r in acc for a, d in ((acc[r], 0.0),
+                                                                                         (acc[r], 0.1))],
+                                  "wall_time": [1.0] * len(rules)})
+    return path
+
+
+def test_digits_ranking_pools_seeds(tmp_path):
+    c = CLAIM["digits-ranking"]
+    paper = [_digits_folder(tmp_path / f"p{s}", {"dW1": 0.80 + 0.01 * s, "dW3": 0.95 + 0.01 * s,
+                                                   "dW4": 0.90 - 0.01 * s}) for s in range(3)]
+    assert judge(c, paper).verdict == HOLDS
+    swapped = [_digits_folder(tmp_path / f"s{s}", {"dW1": 0.90 + 0.01 * s, "dW3": 0.95, "dW4": 0.85})
+               for s in range(3)]
+    assert judge(c, swapped).verdict == FAILS
+
+
+def test_cli_writes_report_and_protects_foreign_files(tmp_path, capsys):
+    res = tmp_path / "results"
+    _fig2_folder(res / "schuessler-fig2", (2, 4, 6))
+    for s in range(2):
+        _digits_folder(res / f"zhu-digits-seed{s}", {"dW1": 0.8, "dW3": 0.95 + 0.001 * s, "dW4": 0.9})
+    assert main(["report", str(res)]) == 0
+    text = (res / "reproductions.md").read_text()
+    assert "`fig2-functional-rank-order`" in text and "**holds**" in text and "**no data**" in text
+    assert "zhu-digits-seed1" in text
+    assert main(["report", str(res)]) == 0  # its own file is replaced
+    foreign = tmp_path / "notes.md"
+    foreign.write_text("my notes\n")
+    assert main(["report", str(res), "--out", str(foreign)]) == 2
+    assert foreign.read_text() == "my notes\n"
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["report", str(empty)]) == 2
+    assert "no reproduction folders" in capsys.readouterr().err
+
+
+def test_reproduce_records_name_and_wall_time_for_report(tmp_path, monkeypatch):
+    import json
+    import sys
+    import types
+
+    from rnn_theory.numerics.cli.commands import reproduce
+
+    mod = types.ModuleType("_fake_reproduction")
+
+    def fig(out, *, quick, seed, workers, show_progress):
+        _fig2_folder(out / "inner", (2, 4, 6))
+        (out / "summary.csv").write_text((out / "inner" / "summary.csv").read_text())
+        return [out / "summary.csv"]
+
+    mod.fig = fig
+    monkeypatch.setitem(sys.modules, "_fake_reproduction", mod)
+    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig2", ("_fake_reproduction", "fig", "test"))
+    out = tmp_path / "res" / "my-run"  # a name that matches no reproduction
+    assert main(["reproduce", "schuessler-fig2", "--out", str(out), "--seed", "3", "--no-progress"]) == 0
+    record = json.loads((out / "provenance.json").read_text())
+    meta = record["settings"]
+    assert meta["name"] == "schuessler-fig2" and meta["seed"] == 3 and meta["quick"] is False
+    assert meta["wall_seconds"] >= 0 and record["provenance"]["package"] == "rnn-theory"
+    assert main(["report", str(tmp_path / "res")]) == 0
+    text = (tmp_path / "res" / "reproductions.md").read_text()
+    assert "| schuessler-fig2 | `my-run` | False | 3 |" in text
