@@ -23,7 +23,7 @@ from .third_order import third_order_series
 __all__ = ["third_order", "series_curves", "curve_function"]
 
 
-def third_order(gv, zhat_value, tau_values, *, tilde: bool = False, clip: bool = False) -> dict:
+def third_order(gv, zhat_value, tau_values, *, tilde: bool = False, clip: bool = False, order: int = 3) -> dict:
     r"""Third-order series in :math:`\tilde\tau` (R6): ``z``, ``G``, ``s1``, ``s2``, ``trace_dw``,
     ``dw_norm2``, ``loss`` (N → ∞, :math:`z_0 = 0`).  Cost :math:`O(T)`.
 
@@ -36,7 +36,8 @@ def third_order(gv, zhat_value, tau_values, *, tilde: bool = False, clip: bool =
     exact g = 0 solution).  :func:`series_curves` with ``order=5`` cuts that to -0.6 % / -4 %.
 
     Parameters are as in :func:`first_order` (``tau`` is :math:`\eta\cdot`steps, or
-    :math:`\tilde\tau` with ``tilde=True``).
+    :math:`\tilde\tau` with ``tilde=True``).  ``order`` (default 3, R6) selects a higher
+    order of :func:`series_solution` (same as :func:`series_curves`; beyond the paper).
 
     >>> out = third_order(0.0, 1.0, [0.0, 0.1])
     >>> [round(float(v), 8) for v in out["z"]]  # 0.1 - 0.1**2/2 + 0.1**3 (1 + 8)/6
@@ -44,7 +45,7 @@ def third_order(gv, zhat_value, tau_values, *, tilde: bool = False, clip: bool =
     >>> float(out["s2"][1]) * 12 / 0.1**3
     1.0
     """
-    return series_curves(gv, zhat_value, tau_values, order=3, tilde=tilde, clip=clip)
+    return series_curves(gv, zhat_value, tau_values, order=order, tilde=tilde, clip=clip)
 
 
 @lru_cache(maxsize=None)
