@@ -22,7 +22,7 @@ import numpy as np
 
 from rnn_theory.numerics.linear.finite_n import OBSERVABLES, curve_observables, extrapolate_pooled
 
-__all__ = ["PLAN", "SMALL_PLAN", "run_plan", "extrapolated_table", "main"]
+__all__ = ["PLAN", "SMALL_PLAN", "run_plan", "extrapolated_table", "beyond_curves", "main"]
 
 COLUMNS = ("g", "zhat", "lr0", "n", "seed", "z0", "tau_tilde") + OBSERVABLES
 
@@ -121,6 +121,24 @@ def extrapolated_table(path, *, lr0: float = 0.002, lr0_half: float = 0.001) -> 
                 out.append({"g": g, "zhat": zh, "tau_tilde": t, "quantity": q, **fit, "gd_corr": gd,
                             "gd_err": gd_err, "flow": fit["x_inf"] + gd,
                             "flow_err": float(np.hypot(fit["err"], gd_err))})
+    return out
+
+
+def beyond_curves(g: float, zhat: float, tau_tilde) -> dict:
+    """Beyond-the-paper theory curves on a τ̃ grid: {source: dict(tau, tau_tilde, z, loss, s1, s2)}.
+
+    ``order5`` (the order-5 series, clipped once z reaches ẑ as in Fig 3) and ``mapped_g0``
+    (the exact g = 0 solution under the scaling map; exact only at g = 0, see
+    :mod:`rnn_theory.theory.scaling`).  Cost: one ODE solve plus O(T).
+    """
+    from rnn_theory.theory import scaling
+    from rnn_theory.theory.linear import series_curves
+
+    tt = np.asarray(tau_tilde, dtype=float)
+    out = {}
+    for src, cur in (("order5", series_curves(g, zhat, tt, tilde=True, clip=True, order=5)),
+                     ("mapped_g0", scaling.solve(g, zhat, tt, tilde=True))):
+        out[src] = {k: np.asarray(cur[k]) for k in ("tau", "tau_tilde", "z", "loss", "s1", "s2")}
     return out
 
 
