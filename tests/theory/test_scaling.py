@@ -79,3 +79,36 @@ def test_exponents_and_defect_signs():
                               "s2": sp.Rational(-3, 2), "trace_dw": -2}
     for q, (k, c) in d["first"].items():
         assert k is not None and float(c.subs({L.beta: 1.5, L.zhat: 1})) > 0, q
+
+
+@pytest.fixture(scope="module")
+def _b_matrix():
+    g, n = 0.5, 600
+    rng = np.random.default_rng(12)
+    W0 = g * rng.standard_normal((n, n)) / np.sqrt(n)
+    return g, np.linalg.inv(np.eye(n) - W0)
+
+
+@settings(deadline=None, max_examples=12)
+@given(wa=st.text("BT", max_size=4), wb=st.text("BT", max_size=5))
+@example(wa="TB", wb="BTBT")
+@example(wa="BTB", wb="TBT")
+def test_word_algebra_inner_products_match_traces(_b_matrix, wa, wb):
+    """The moments behind every order of the series at beta != 1 (the symbolic checks of B1 only
+    pin beta = 1): atom inner products vs (1/N) tr of explicit products at N = 600, g = 0.5."""
+    from rnn_theory.theory.linear.symbols import p_w
+    from rnn_theory.theory.linear.word_algebra import _inner
+
+    g, B = _b_matrix
+    mats = {"B": B, "T": B.T}
+
+    def word(w):
+        M = np.eye(B.shape[0])
+        for c in w:
+            M = M @ mats[c]
+        return M
+
+    theory = float((_inner(("w", wa), ("w", wb)).as_expr() / p_w).subs(L.beta, 1 / (1 - g * g)))
+    sim = np.trace(word(wa).T @ word(wb)) / B.shape[0]
+    # finite-N bias O(1/N) times a polynomial in beta that grows with the word length
+    assert sim == pytest.approx(theory, rel=0.03 * (1 + len(wa) + len(wb)) / 4)
