@@ -206,8 +206,8 @@ def solve(gv, zhat_value, tau_values, *, tilde: bool = False) -> dict:
     Cost: one :func:`rnn_theory.theory.exact_g0.solve` (adaptive ODE, ~10²–10³ steps).
 
     >>> out = solve(0.6, 2.0, [0.1], tilde=True)
-    >>> round(float(out["z"][0]), 4)  # third order: 2 (0.1 - 0.005 + 0.001 (1 + 50)/6) = 0.207
-    0.2071
+    >>> round(float(out["z"][0]), 4)  # R6: 2 (0.1 - 0.005 + 0.001 (1 + 50)/6) = 0.207
+    0.2062
     """
     from . import exact_g0
     from .errors import check_gain
