@@ -167,7 +167,7 @@ def trust_tau_tilde(gv, zhat_value, rel: float = 0.01) -> float:
     where :math:`\tilde\tau \gtrsim 0.2` (see ``docs/beyond_the_paper.md``).  Cost O(1).
 
     >>> round(trust_tau_tilde(0.6, 2.0, 0.01), 4)
-    0.1888
+    0.1911
     """
     from .errors import check_gain
 

@@ -11,7 +11,9 @@ behind ``docs/beyond_the_paper.md`` with::
 (:data:`PLAN`; dominated by the N = 8192 runs, :math:`O(N^3)` set-up plus :math:`O(N^2)`
 per step: measured ≈ 90 s CPU each, ≈ 11 min wall at load 15 on 2 cores; the plan took
 ≈ 55 min wall in two processes, ``--g 0.3`` and ``--g 0.6``).  ``--plan small`` is a seconds-long smoke
-run.  :func:`extrapolated_table` reduces the file to N → ∞ values with uncertainties.
+run.  :func:`extrapolated_table` reduces the file to N → ∞ values with uncertainties;
+``--table docs/data/beyond_paper_extrapolated.csv`` writes them with the theory alongside
+(:func:`write_table`).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import numpy as np
 
 from rnn_theory.numerics.linear.finite_n import OBSERVABLES, curve_observables, extrapolate_pooled
 
-__all__ = ["PLAN", "SMALL_PLAN", "run_plan", "extrapolated_table", "beyond_curves", "main"]
+__all__ = ["PLAN", "SMALL_PLAN", "run_plan", "extrapolated_table", "write_table", "beyond_curves", "main"]
 
 COLUMNS = ("g", "zhat", "lr0", "n", "seed", "z0", "tau_tilde") + OBSERVABLES
 
@@ -143,13 +145,43 @@ def beyond_curves(g: float, zhat: float, tau_tilde) -> dict:
     return out
 
 
+def write_table(runs, out) -> Path:
+    """:func:`extrapolated_table` of ``runs`` with the theory values alongside, as CSV ``out``.
+
+    Extra columns: ``order5``, ``order9`` (:func:`rnn_theory.theory.linear.series_curves`)
+    and ``mapped`` (:func:`rnn_theory.theory.scaling.solve`); for ``dw_norm`` the series
+    columns are :math:`\sqrt{\|\Delta W\|^2}`.
+    """
+    from rnn_theory.numerics.infra.io import write_csv
+    from rnn_theory.theory import scaling
+    from rnn_theory.theory.linear import series_curves
+
+    tab = extrapolated_table(runs)
+    cols = {}
+    for r in tab:
+        g, zh, t, q = r["g"], r["zhat"], r["tau_tilde"], r["quantity"]
+        key = "dw_norm2" if q == "dw_norm" else q
+        for k in (5, 9):
+            v = float(series_curves(g, zh, [t], tilde=True, order=k)[key][0])
+            r[f"order{k}"] = float(np.sqrt(v)) if q == "dw_norm" else v
+        r["mapped"] = float(scaling.solve(g, zh, [t], tilde=True)[q][0])
+        for k, v in r.items():
+            cols.setdefault(k, []).append(v)
+    return write_csv(Path(out), cols)
+
+
 def main(argv=None) -> int:
-    """Command line: ``--out PATH`` (CSV, appended), ``--plan full|small``, ``--g G``."""
+    """Command line: ``--out PATH`` (CSV, appended), ``--plan full|small``, ``--g G``,
+    ``--table PATH`` (only tabulate ``--out`` into PATH with :func:`write_table`)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="docs/data/beyond_paper_runs.csv")
     ap.add_argument("--plan", choices=("full", "small"), default="full")
     ap.add_argument("--g", type=float, default=None, help="only the plan entries with this gain")
+    ap.add_argument("--table", default=None, help="write the N -> inf table of --out to this CSV and stop")
     a = ap.parse_args(argv)
+    if a.table:
+        write_table(a.out, a.table)
+        return 0
     plan = PLAN if a.plan == "full" else SMALL_PLAN
     run_plan([p for p in plan if a.g is None or p[0] == a.g], a.out)
     return 0
