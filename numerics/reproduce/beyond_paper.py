@@ -146,7 +146,7 @@ def beyond_curves(g: float, zhat: float, tau_tilde) -> dict:
 
 
 def write_table(runs, out) -> Path:
-    """:func:`extrapolated_table` of ``runs`` with the theory values alongside, as CSV ``out``.
+    r""":func:`extrapolated_table` of ``runs`` with the theory values alongside, as CSV ``out``.
 
     Extra columns: ``order5``, ``order9`` (:func:`rnn_theory.theory.linear.series_curves`)
     and ``mapped`` (:func:`rnn_theory.theory.scaling.solve`); for ``dw_norm`` the series
