@@ -5,6 +5,7 @@ import os
 import time
 from typing import Callable
 
+from rnn_theory.numerics.checks.beyond import check_beyond
 from rnn_theory.numerics.checks.collapse import check_collapse
 from rnn_theory.numerics.checks.early import check_early
 from rnn_theory.numerics.checks.g0 import check_g0
@@ -24,6 +25,7 @@ CHECKS: dict[str, Callable] = {
     "sweep": check_sweep,
     "g0": check_g0,
     "collapse": check_collapse,
+    "beyond": check_beyond,
 }
 
 

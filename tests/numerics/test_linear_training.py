@@ -57,7 +57,7 @@ def test_curves_and_reproduction_outputs(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["early", "g0", "sweep"])
+@pytest.mark.parametrize("name", ["early", "g0", "sweep", "beyond"])
 def test_full_mode_checks_pass(name):
     rep = checks.run_checks(quick=False, only=[name], workers=2, show_progress=False)
     assert rep.passed, rep.table()

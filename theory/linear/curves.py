@@ -25,7 +25,7 @@ __all__ = ["third_order", "series_curves", "curve_function", "validity_limit"]
 
 
 def third_order(gv, zhat_value, tau_values, *, tilde: bool = False, clip: bool = False,
-                beyond: str = "raise") -> dict:
+                beyond: str = "raise", order: int = 3) -> dict:
     r"""Third-order series in :math:`\tilde\tau` (R6): ``z``, ``G``, ``s1``, ``s2``, ``trace_dw``,
     ``dw_norm2``, ``loss`` (N → ∞, :math:`z_0 = 0`).  Cost :math:`O(T)`.
 
@@ -40,7 +40,8 @@ def third_order(gv, zhat_value, tau_values, *, tilde: bool = False, clip: bool =
     Parameters are as in :func:`first_order` (``tau`` is :math:`\eta\cdot`steps, or
     :math:`\tilde\tau` with ``tilde=True``).  Times beyond :func:`validity_limit` raise
     :class:`~rnn_theory.theory.errors.DomainError` naming the valid range (``beyond``: see
-    :func:`series_curves`).
+    :func:`series_curves`).  ``order`` (default 3, R6) selects a higher order of
+    :func:`series_solution` (same as :func:`series_curves`; beyond the paper).
 
     >>> out = third_order(0.0, 1.0, [0.0, 0.1])
     >>> [round(float(v), 8) for v in out["z"]]  # 0.1 - 0.1**2/2 + 0.1**3 (1 + 8)/6
@@ -48,7 +49,7 @@ def third_order(gv, zhat_value, tau_values, *, tilde: bool = False, clip: bool =
     >>> float(out["s2"][1]) * 12 / 0.1**3
     1.0
     """
-    return series_curves(gv, zhat_value, tau_values, order=3, tilde=tilde, clip=clip, beyond=beyond)
+    return series_curves(gv, zhat_value, tau_values, order=order, tilde=tilde, clip=clip, beyond=beyond)
 
 
 @lru_cache(maxsize=None)

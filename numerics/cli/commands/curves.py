@@ -7,7 +7,9 @@ theory only), against tau (= lr x steps) and tau~ (= lr0 x steps).  Simulation r
 saved under OUT/runs and reused when the command is rerun with the same settings (other
 settings into the same OUT are an error: use a new OUT).  OUT must be new, empty or an
 rnn-theory output folder; ``provenance.json`` is written beside the CSVs.  ``rnn-theory reproduce
-schuessler-fig3`` / ``schuessler-fig4`` write the paper's full setups.
+schuessler-fig3`` / ``schuessler-fig4`` write the paper's full setups.  ``--beyond`` adds
+``beyond_curves.csv`` (beyond the paper): the order-5 series and the mapped exact g = 0
+curves (``docs/beyond_the_paper.md``).
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ def add_arguments(p):
     p.add_argument("--seed", type=integer(0), default=0, help="base seed >= 0")
     p.add_argument("--workers", type=positive_int(), default=None, help="processes >= 1 for the runs (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="silence progress bars")
+    p.add_argument("--beyond", action="store_true",
+                   help="also write beyond_curves.csv: order-5 series and mapped exact g = 0 curves")
 
 
 def run(args) -> int:
@@ -53,6 +57,28 @@ def run(args) -> int:
                     for k in ("tau", "tau_tilde", "loss", "s1", "s2"):
                         cols[k].extend(np.asarray(cur[k]).tolist())
         paths = [write_csv(Path(args.out) / "theory_curves.csv", cols)]
+    if args.beyond:
+        paths.append(_write_beyond(args))
     for p in paths:
         print(p)
     return finish_output(args.out, "curves")
+
+
+def _write_beyond(args):
+    """``beyond_curves.csv``: order-5 and mapped-g=0 curves for every (zhat, g)."""
+    import numpy as np
+
+    from rnn_theory.numerics.infra.io import write_csv
+    from rnn_theory.numerics.reproduce.beyond_paper import beyond_curves
+    from rnn_theory.numerics.reproduce.schuessler_linear import LR0
+
+    cols = {k: [] for k in ("zhat", "g", "source", "tau", "tau_tilde", "z", "loss", "s1", "s2")}
+    for zh in args.zhat:
+        for g in args.g:
+            tt = np.linspace(0, LR0.get(float(zh), 0.003) * args.steps, 401)
+            for src, cur in beyond_curves(float(g), float(zh), tt).items():
+                for k, v in (("zhat", zh), ("g", g), ("source", src)):
+                    cols[k].extend([v] * tt.size)
+                for k in ("tau", "tau_tilde", "z", "loss", "s1", "s2"):
+                    cols[k].extend(cur[k].tolist())
+    return write_csv(Path(args.out) / "beyond_curves.csv", cols)
