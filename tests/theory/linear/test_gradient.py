@@ -108,3 +108,38 @@ def test_identities_along_numerical_flow():
         np.testing.assert_allclose(d["u"], eps * (u @ u) * (B.T @ v), rtol=1e-6, atol=1e-9 * np.abs(d["u"]).max())
         np.testing.assert_allclose(d["v"], eps * (v @ v) * (B @ u), rtol=1e-6, atol=1e-9 * np.abs(d["v"]).max())
         np.testing.assert_allclose((u @ u) / (v @ v), ratio0, rtol=1e-10)
+
+
+def _r1_derivation():
+    return next(d for d in L.gradient_derivation() if d.key == "R1.gradient")
+
+
+def test_r1_derived_loss_gradient_matches_finite_differences_including_sign():
+    """The derived R1 result dL/dW (the Derivation's sympy expression, sign included) is
+    lambdified and compared with central differences of L = (zhat - z)^2/2; the step h = 1e-5
+    gives a truncation error ~ h^2 |L'''| ~ 1e-10 here, far below the 1e-6 tolerance and far
+    below |dL/dW| ~ 0.1 (a sign flip would be off by 2 |dL/dW|)."""
+    d = _r1_derivation()
+    assert d.ok
+    N, W, w, m, _ = L.readout_gradient()
+    eps = sp.Symbol("epsilon")
+    n = 4
+    sub = {N: n}
+    f = sp.lambdify((W.subs(sub), w.subs(sub), m.subs(sub), eps), d.expr.subs(sub), "numpy")
+    Wn, wn, mn, zh = _rand_system(n, 0.6, 11, 1.3)
+    z = wn @ np.linalg.solve(np.eye(n) - Wn, mn)
+    got = np.asarray(f(Wn, wn[:, None], mn[:, None], zh - z), dtype=float)
+    h = 1e-5
+    fd = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            E = np.zeros((n, n))
+            E[i, j] = h
+            fd[i, j] = (_loss(Wn + E, wn, mn, zh) - _loss(Wn - E, wn, mn, zh)) / (2 * h)
+    assert np.max(np.abs(fd)) > 1e-2  # the comparison is not vacuous
+    np.testing.assert_allclose(got, fd, rtol=0, atol=1e-6 * np.max(np.abs(fd)))
+
+
+def test_r1_loss_coefficient_is_derived_as_minus_one():
+    d = _r1_derivation()
+    assert any("c = -1" in c.description and c.passed for c in d.checks)
