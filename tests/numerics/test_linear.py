@@ -5,7 +5,7 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from rnn_theory.numerics import linear as L
-from rnn_theory.numerics.testing import random_networks, seeds, stable_matrices
+from rnn_theory.numerics.testing import LinearNetwork, random_networks, seeds, stable_matrices
 from rnn_theory.theory.errors import (DomainError, NonFiniteError, RNNTheoryError, ShapeError, TrainingDivergedError,
                            UnstableError)
 
@@ -104,6 +104,53 @@ def test_bptt_gradient_matches_central_differences(net, seed):
     Lval = L.euler_loss(net.W0, net.m, net.w, zhat)
     tol = 10 * trunc + 100 * np.finfo(float).eps * max(Lval, 1e-300) / h + 1e-12
     assert abs(d1 - np.sum(Gb * E)) <= tol
+
+
+@given(net=random_networks(n=st.integers(2, 12), g=st.floats(0, 0.9)), seed=seeds(),
+       t_max=st.sampled_from([2.5, 3.0, 4.0, 5.0]), zhat=st.floats(-2, 2))
+@settings(max_examples=25)
+@example(net=LinearNetwork(*L.draw_network(2, 0.0, np.random.default_rng(0)), 0.0, 0), seed=0, t_max=2.5, zhat=1.0)
+def test_bptt_short_trials_match_central_differences_entrywise(net, seed, t_max, zhat):
+    """Short trials (5-10 Euler steps): the trajectory is far from its fixed point, so every
+    boundary term of the adjoint recursion (first/last step, input onset, mask) matters.
+    Each entry of the BPTT gradient vs central differences of ``euler_loss``; tolerance:
+    10x the Richardson estimate |D(h) - D(2h)|/3 of the O(h^2) truncation error plus the
+    round-off 100 eps L / h.  An index shift in the recursion is an O(1) relative error
+    (21 % at t_max = 5 in the audit)."""
+    task = L.EulerTask(t_max=t_max)
+    W0, m, w = net.W0, net.m, net.w
+    _, Gb = L.bptt_gradient(W0, m, w, zhat, task)
+    Lval = L.euler_loss(W0, m, w, zhat, task)
+    n = W0.shape[0]
+
+    def D(i, j, h):
+        E = np.zeros((n, n))
+        E[i, j] = h
+        return (L.euler_loss(W0 + E, m, w, zhat, task) - L.euler_loss(W0 - E, m, w, zhat, task)) / (2 * h)
+
+    h = 1e-4
+    for i in range(n):
+        for j in range(n):
+            d1, d2 = D(i, j, h), D(i, j, 2 * h)
+            tol = 10 * abs(d1 - d2) / 3 + 100 * np.finfo(float).eps * max(Lval, 1.0) / h
+            assert abs(d1 - Gb[i, j]) <= tol, (i, j, d1, Gb[i, j])
+
+
+def test_bptt_short_trial_directional_derivative_exact_polynomial():
+    """t_max = 2.5 (5 steps): x_t is a polynomial of degree <= T - 1 in W, so L(W0 + sE) is a
+    polynomial in s of degree <= 2(T - 1) = 8 and an 11-point interpolation on [-h, h] gives its
+    derivative at 0 with no truncation error; round-off ~ eps L Lambda / h with Lebesgue
+    constant Lambda < 30 for 11 equispaced points, i.e. < 1e-11 relative here: tolerance 1e-8."""
+    rng = np.random.default_rng(5)
+    W0, m, w = L.draw_network(6, 0.8, rng)
+    E = rng.standard_normal(W0.shape)
+    task = L.EulerTask(t_max=2.5)
+    _, Gb = L.bptt_gradient(W0, m, w, 0.7, task)
+    s = np.linspace(-1e-2, 1e-2, 11)
+    vals = [L.euler_loss(W0 + si * E, m, w, 0.7, task) for si in s]
+    deriv = np.polynomial.Polynomial.fit(s, vals, 10).deriv()(0.0)
+    assert abs(np.sum(Gb * E)) > 1e-3  # not vacuous
+    assert abs(deriv - np.sum(Gb * E)) <= 1e-8 * abs(np.sum(Gb * E))
 
 
 @given(net=random_networks(n=st.integers(2, 40), g=st.floats(0, 0.8)), seed=seeds())
