@@ -140,7 +140,7 @@ def test_train_and_analyze_cli(tmp_path, capsys):
 
 
 def test_same_sweep_through_dask_localcluster(tmp_path):
-    distributed = pytest.importorskip("dask.distributed")
+    distributed = pytest.importorskip("dask.distributed", reason="optional extra [dask] not installed: pip install \".[dask]\"")
     from rnn_theory.numerics.reproduce.schuessler_nonlinear import run_config
     from rnn_theory.numerics.infra.sweep import run_sweep
 
