@@ -7,18 +7,22 @@ Profiles (``HYPOTHESIS_PROFILE``):
 - ``random`` — fresh random examples from the seed given by ``--hypothesis-seed=SEED``
   (``.ci/run`` draws one, prints it, and a failure replays with
   ``HYPOTHESIS_PROFILE=random python -m pytest -m hypothesis --hypothesis-seed=SEED``);
-- ``explore`` — like ``random`` with 500 examples per test, for a longer local search.
+- ``explore`` — like ``random`` with 500 examples per test, for a longer local search;
+- ``mutation`` — derandomized, 10 examples, no shrinking: a failing mutant is reported fast
+  (used by the mutation-testing runs of ``docs/check.md``).
 
 Found counterexamples are pinned in the tests with ``@example``.
 """
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 _common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("default", derandomize=True, **_common)
 settings.register_profile("random", derandomize=False, **_common)
 settings.register_profile("explore", derandomize=False, max_examples=500, **_common)
+settings.register_profile("mutation", derandomize=True, max_examples=10,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate], **_common)
 _PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
 settings.load_profile(_PROFILE)
 
