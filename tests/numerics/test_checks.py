@@ -10,7 +10,8 @@ from rnn_theory.numerics.cli import main
 
 def test_gradient_check_rows_pass_and_state_tolerances():
     rows = checks.check_gradients(checks.Settings(quick=True))
-    assert len(rows) == 4 and all(r.passed for r in rows)
+    assert len(rows) == 5 and all(r.passed for r in rows)
+    assert any("sympy-derived dL/dW" in r.name for r in rows)  # the derivation itself vs BPTT
     for r in rows:
         assert np.isfinite(r.tolerance) and r.tolerance > 0 and r.note
 
