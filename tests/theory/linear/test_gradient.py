@@ -154,3 +154,27 @@ def test_r1_derived_loss_gradient_matches_finite_differences_including_sign():
 def test_r1_loss_coefficient_is_derived_as_minus_one():
     d = _r1_derivation()
     assert any("c = -1" in c.description and c.passed for c in d.checks)
+
+
+def test_explicit_checks_reject_a_wrong_resolvent():
+    """The explicit 3x3 verifications can fail: fed the adjugate of a different matrix
+    (I + W instead of I - W), each returns False / None."""
+    from rnn_theory.theory.linear import gradient as Gm
+
+    Wx, wx, mx, gens, Mx, adj = Gm._explicit_system()
+    wrong_M = sp.eye(3) + Wx
+    wrong_adj = wrong_M.adjugate()
+    eq_outer, minors = Gm._explicit_gradient_checks(Wx, wx, mx, gens, Mx, wrong_adj)
+    assert not eq_outer
+    assert Gm._explicit_loss_coefficient(Wx, wx, mx, gens, wrong_M, adj) is None
+    assert not Gm._explicit_resolvent_derivative_ok(Wx, gens, wrong_M, wrong_adj)
+    # and the correct inputs pass (the same calls gradient_derivation makes)
+    eq_ok, minors_ok = Gm._explicit_gradient_checks(Wx, wx, mx, gens, Mx, adj)
+    assert eq_ok and len(minors_ok) == 9 and all(not mm for mm in minors_ok)
+    assert Gm._explicit_loss_coefficient(Wx, wx, mx, gens, Mx, adj) == -1
+    assert Gm._explicit_resolvent_derivative_ok(Wx, gens, Mx, adj)
+
+
+def test_r1_checks_all_pass_and_are_named():
+    d = _r1_derivation()
+    assert len(d.checks) == 5 and all(c.passed for c in d.checks)
