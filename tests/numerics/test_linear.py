@@ -136,6 +136,18 @@ def test_bptt_short_trials_match_central_differences_entrywise(net, seed, t_max,
             assert abs(d1 - Gb[i, j]) <= tol, (i, j, d1, Gb[i, j])
 
 
+@pytest.mark.parametrize("t_max", [2.5, 5.0, 101.0])
+def test_bptt_loss_equals_euler_loss(t_max):
+    """The loss bptt_gradient returns is the Euler loss (mutation testing found it untested)."""
+    task = L.EulerTask(t_max=t_max)
+    W0, m, w = L.draw_network(7, 0.5, np.random.default_rng(2))
+    for zhat in (1.3, -0.4):
+        Lb, _ = L.bptt_gradient(W0, m, w, zhat, task)
+        z = L.euler_readout(W0, m, w, task)[task.mask().astype(bool)]
+        assert Lb == pytest.approx(L.euler_loss(W0, m, w, zhat, task), rel=1e-14)
+        assert Lb == pytest.approx(0.5 * np.mean((zhat - z) ** 2), rel=1e-14) and Lb > 0
+
+
 def test_bptt_short_trial_directional_derivative_exact_polynomial():
     """t_max = 2.5 (5 steps): x_t is a polynomial of degree <= T - 1 in W, so L(W0 + sE) is a
     polynomial in s of degree <= 2(T - 1) = 8 and an 11-point interpolation on [-h, h] gives its
