@@ -9,9 +9,12 @@ mutant that breaks collection shows as survived there; and its result cache cras
 'Attribute Mutant.line is required' on this tree).  String mutations are skipped; the
 file is restored after each mutant.  Prints one JSON line per mutant and a summary.
 """
-"""
-import subprocess, sys, time, json
-from mutmut import Context, list_mutations, mutate, ALL, RelativeMutationID
+import json
+import subprocess
+import sys
+import time
+
+from mutmut import Context, list_mutations, mutate
 
 path, ranges, runner = sys.argv[1], sys.argv[2], sys.argv[3]
 lines_ok = set()
