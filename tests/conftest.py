@@ -1,20 +1,33 @@
 """Shared pytest/hypothesis configuration.
 
-Hypothesis runs *derandomized* (a fixed example sequence), with no deadline, so the
-numerical property tests are reproducible and never flaky; set
-``HYPOTHESIS_PROFILE=explore`` to search with fresh random examples.
+Profiles (``HYPOTHESIS_PROFILE``):
+
+- ``default`` — *derandomized* (a fixed example sequence per test), no deadline: local runs
+  are reproducible and never flaky;
+- ``random`` — fresh random examples from the seed given by ``--hypothesis-seed=SEED``
+  (``.ci/run`` draws one, prints it, and a failure replays with
+  ``HYPOTHESIS_PROFILE=random python -m pytest -m hypothesis --hypothesis-seed=SEED``);
+- ``explore`` — like ``random`` with 500 examples per test, for a longer local search;
+- ``mutation`` — derandomized, 10 examples, no shrinking: a failing mutant is reported fast
+  (used by the mutation-testing runs of ``docs/check.md``).
+
+Found counterexamples are pinned in the tests with ``@example``.
 """
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
-settings.register_profile(
-    "default",
-    deadline=None,
-    derandomize=True,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("explore", deadline=None, max_examples=500, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+_common = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("default", derandomize=True, **_common)
+settings.register_profile("random", derandomize=False, **_common)
+settings.register_profile("explore", derandomize=False, max_examples=500, **_common)
+settings.register_profile("mutation", derandomize=True, max_examples=10,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate], **_common)
+_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+settings.load_profile(_PROFILE)
+
+
+def pytest_report_header(config):
+    seed = config.getoption("hypothesis_seed", default=None)
+    how = "derandomized" if settings().derandomize else f"seed {seed if seed is not None else 'random, unprinted'}"
+    return f"rnn-theory: hypothesis profile {_PROFILE!r} ({how})"

@@ -112,15 +112,17 @@ def reduction() -> dict:
 def taylor_series(order: int = 6) -> dict:
     r"""Taylor series in :math:`\tau` of the exact g = 0 solution (through :math:`\tau^{order}`).
 
-    Picard iteration of the scalar ODE in the ring :math:`\mathbb Q[\tau,\hat z]`, with the
-    series of artanh, :math:`(1-y)^{-2}` and :math:`\sqrt{1-y}` computed by sympy.  Returns
+    Picard iteration, in the ring :math:`\mathbb Q[\tau,\hat z]`, of the scalar ODE
+    ``reduction()["rhs_b"]``; :math:`a, c, z, G` are the derived ``a_of_b``, ``c_of_b``,
+    ``z_of_b``, ``G_of_b`` composed with the series of :math:`b` (their Maclaurin series in
+    :math:`b` by sympy): nothing of the reduction is re-typed here.  Returns
     sympy polynomials ``b``, ``a``, ``c``, ``z``, ``G``, ``dw_norm2``, ``trace_dw``, ``det``,
     ``s1``, ``s2``.
     """
     from sympy.polys.domains import QQ
     from sympy.polys.rings import ring
 
-    R, T, Z = ring([tau, zhat], QQ)
+    R, *_ = ring([tau, zhat], QQ)
     y = sp.Symbol("y")
     K = order
 
@@ -138,28 +140,19 @@ def taylor_series(order: int = 6) -> dict:
             pw = trunc(pw * p, k)
         return trunc(out, k)
 
-    ser_atanh = sp.series(sp.atanh(y), y, 0, K + 2).removeO()
-    ser_inv2 = sp.series(1 / (1 - y) ** 2, y, 0, K + 2).removeO()
-    ser_inv1 = sp.series(1 / (1 - y), y, 0, K + 2).removeO()
-    ser_sqrt = sp.series(sp.sqrt(1 - y), y, 0, K + 2).removeO()
-
-    def pieces(bp, k):
-        at = compose(ser_atanh, bp, k)
-        one_minus_D = trunc(bp * at, k)  # 1 - D = b artanh b
-        invD = compose(ser_inv1, one_minus_D, k)
-        invD2 = compose(ser_inv2, one_minus_D, k)
-        zz = trunc(bp * invD, k)
-        return at, one_minus_D, invD, invD2, zz
+    # Maclaurin series in b of the functions derived by reduction() (nothing re-typed here)
+    red = reduction()
+    ser = {k: sp.series(red[k], b, 0, K + 2).removeO().subs(b, y)
+           for k in ("rhs_b", "a_of_b", "c_of_b", "z_of_b", "G_of_b")}
 
     bp = R.zero
     for k in range(1, K + 1):  # after round k, b is exact through tau^k
-        _, _, _, invD2, zz = pieces(bp, k - 1)
-        rhs = trunc((Z - zz) * (1 - bp * bp) * invD2, k - 1)
+        rhs = compose(ser["rhs_b"], bp, k - 1)
         bp = R.from_dict({(m[0] + 1,) + m[1:]: cc / (m[0] + 1) for m, cc in rhs.items()})
-    at, one_minus_D, invD, invD2, zz = pieces(bp, K)
-    aa = trunc(1 - compose(ser_sqrt, trunc(bp * bp), K))
-    cc_ = trunc(at - bp)
-    G = trunc(invD2 * invD2)
+    aa = compose(ser["a_of_b"], bp, K)
+    cc_ = compose(ser["c_of_b"], bp, K)
+    zz = compose(ser["z_of_b"], bp, K)
+    G = compose(ser["G_of_b"], bp, K)
     n2 = trunc(2 * aa * aa + bp * bp + cc_ * cc_)
     det = trunc(aa * aa - bp * cc_)
     out = {k: v.as_expr() for k, v in dict(b=bp, a=aa, c=cc_, z=zz, G=G, dw_norm2=n2,
@@ -218,6 +211,7 @@ def _numeric():
         "a": numpy_function([bb], red["a_of_b"]),
         "c": numpy_function([bb], red["c_of_b"]),
         "D": numpy_function([bb], red["D_of_b"]),
+        "G": numpy_function([bb], red["G_of_b"]),
         "mp_rhs": mpmath_function([bb, zhat], red["rhs_b"]),
         "mp_z": mpmath_function([bb], red["z_of_b"]),
         "mp_a": mpmath_function([bb], red["a_of_b"]),
@@ -244,7 +238,8 @@ def solve(zhat_value, tau_values, *, rtol: float = 1e-11, atol: float = 1e-13) -
     r"""Exact g = 0 learning curve (N → ∞) by integrating the derived scalar ODE for :math:`b`.
 
     scipy ``solve_ivp`` (LSODA, stiff-aware: the fixed point is stiff for large :math:`\hat z`) on :math:`db/d\tau = (\hat z - z(b))(1-b^2)/D(b)^2`, then
-    :math:`a, c, z` from the invariants.  Cost: :math:`O(\text{steps} + T)`; the adaptive
+    :math:`a, c, z, G` from the invariants; the right-hand side and :math:`a, c, z, G` are the
+    lambdified expressions derived by :func:`reduction`.  Cost: :math:`O(\text{steps} + T)`; the adaptive
     step count is ~10²–10³ for the usual ranges.
 
     Returns
@@ -299,13 +294,13 @@ def solve(zhat_value, tau_values, *, rtol: float = 1e-11, atol: float = 1e-13) -
     with np.errstate(invalid="ignore", divide="ignore"):
         a_ = fns["a"](bs) * np.ones_like(bs)
         c_ = fns["c"](bs) * np.ones_like(bs)
-        D_ = fns["D"](bs) * np.ones_like(bs)
-        z_ = np.where(bs == 0, 0.0, bs / np.where(D_ == 0, 1, D_))
+        z_ = fns["z"](bs) * np.ones_like(bs)
+        G_ = fns["G"](bs) * np.ones_like(bs)
     F, s1, s2, det = _svals(a_, bs, c_, np.sqrt)
     out = {
         "tau": t, "b": sign * bs, "a": a_, "c": sign * c_, "z": sign * z_,
         "loss": 0.5 * (zf - sign * z_) ** 2, "dw_norm": np.sqrt(F), "s1": s1, "s2": s2, "det": det,
-        "top_eig": a_ + np.sqrt(np.maximum(bs * c_, 0.0)), "G": 1.0 / D_**4, "tau_c": tau_c,
+        "top_eig": a_ + np.sqrt(np.maximum(bs * c_, 0.0)), "G": G_, "tau_c": tau_c,
     }
     return out
 

@@ -63,7 +63,32 @@ def check_gradients(settings: Settings) -> list:
     rows.append(_row("R1 gradient", "complex-step derivative (fixed point)", exact_f, cs,
                      tol=1e-12 * max(abs(exact_f), 1e-300) + 1e-14 * np.linalg.norm(G_f),
                      note="Im L(W + i h E)/h, h = 1e-30: exact to round-off; tol 1e-12 relative"))
+    rows.append(_sympy_gradient_row(W, m, w, zhat, G_b))
     s = np.linalg.svd(G_b, compute_uv=False)
     rows.append(_row("R1 gradient", "BPTT gradient rank one: s2/s1", 0.0, float(s[1] / s[0]), tol=1e-12,
                      note="one input, one readout, one scalar error"))
     return rows
+
+
+def _sympy_gradient_row(W, m, w, zhat, G_b):
+    r"""The derived R1 result itself (``R1.gradient``: :math:`c\,\varepsilon\,\partial z/\partial W`
+    with the factor :math:`c = -1` derived by sympy) lambdified at this N and evaluated with
+    :math:`\varepsilon = \hat z - z_T` from the Euler readout, vs the BPTT gradient of the
+    Euler loss.  A wrong sign, transpose or factor in the derivation is an O(1) relative
+    error; the tolerance 1e-10 relative is the Euler transient (:math:`r^{200}`) plus round-off
+    of two :math:`O(N^3)` solves."""
+    import sympy as sp
+
+    from rnn_theory.numerics.linear import euler_readout
+    from rnn_theory.theory.linear import gradient_derivation, readout_gradient
+
+    n = W.shape[0]
+    Nn, Wm, wv, mv, _ = readout_gradient()
+    d = next(x for x in gradient_derivation() if x.key == "R1.gradient")
+    eps = sp.Symbol("epsilon")
+    f = sp.lambdify((Wm.subs(Nn, n), wv.subs(Nn, n), mv.subs(Nn, n), eps), d.expr.subs(Nn, n), "numpy")
+    zT = float(euler_readout(W, m, w)[-1])
+    G_s = np.asarray(f(W, w[:, None], m[:, None], zhat - zT), dtype=float)
+    rel = float(np.linalg.norm(G_s - G_b) / np.linalg.norm(G_b))
+    return _row("R1 gradient", "sympy-derived dL/dW (lambdified R1.gradient) vs BPTT (rel.)", 0.0, rel,
+                tol=1e-10, note="the derivation's expression, sign included; eps = zhat - z_T (Euler)")

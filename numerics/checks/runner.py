@@ -10,6 +10,7 @@ from rnn_theory.numerics.checks.collapse import check_collapse
 from rnn_theory.numerics.checks.early import check_early
 from rnn_theory.numerics.checks.g0 import check_g0
 from rnn_theory.numerics.checks.gradients import check_gradients
+from rnn_theory.numerics.checks.identities import check_identities
 from rnn_theory.numerics.checks.moments import check_moments
 from rnn_theory.numerics.checks.report import CheckReport, CheckRow, Settings
 from rnn_theory.numerics.checks.sweep import check_sweep
@@ -20,6 +21,7 @@ __all__ = ["CHECKS", "run_checks"]
 
 CHECKS: dict[str, Callable] = {
     "gradient": check_gradients,
+    "identities": check_identities,
     "moments": check_moments,
     "early": check_early,
     "sweep": check_sweep,

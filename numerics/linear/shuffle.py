@@ -5,7 +5,7 @@ the resulting network is compared with :math:`L_0 = \hat z^2/2` (:math:`O(N^3)`)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
@@ -24,12 +24,14 @@ class ShuffleResult:
 
     ``loss_ratio`` is :math:`L_{shuffle}/L_0` with :math:`L_0 = \hat z^2/2`; ``z`` the
     shuffled readout, ``z_offset`` :math:`= w^\top B' m` (readout of the shuffled W0 alone,
-    the finite-N offset to subtract before comparing with R7).
+    the finite-N offset to subtract before comparing with R7); ``W_shuffled`` the permuted
+    :math:`W_0` that was actually used (before adding :math:`\Delta W`).
     """
 
     loss_ratio: float
     z: float
     z_offset: float
+    W_shuffled: np.ndarray = field(default=None, repr=False)
 
 
 def shuffle_test(W0, dW, m, w, zhat, rng: np.random.Generator, *, readout: str = "fixed_point",
@@ -72,4 +74,4 @@ def shuffle_test(W0, dW, m, w, zhat, rng: np.random.Generator, *, readout: str =
     L0 = 0.5 * zhat * zhat
     if L0 == 0:
         raise DomainError("zhat = 0 gives L0 = 0; the shuffle loss ratio L/L0 is undefined")
-    return ShuffleResult(0.5 * eps2 / L0, z, z_off)
+    return ShuffleResult(0.5 * eps2 / L0, z, z_off, Ws)

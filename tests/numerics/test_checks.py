@@ -8,9 +8,38 @@ from rnn_theory.numerics import checks
 from rnn_theory.numerics.cli import main
 
 
+def test_identity_rows_pass_and_a_wrong_identity_fails(monkeypatch):
+    """R2 rows evaluate the derivation's expressions; doubling dG/dtau (a wrong factor) fails."""
+    from rnn_theory.numerics.checks import identities as I
+    from rnn_theory.theory import linear as TL
+
+    rows = I.check_identities(checks.Settings(quick=True))
+    assert len(rows) == 4 and all(r.passed for r in rows)
+    d = next(x for x in TL.identities_derivation() if x.key == "R2.identities")
+    wrong = dict(d.expr, **{"dG/dtau": d.expr["dG/dtau"] / 2})
+    monkeypatch.setattr(TL, "identities_derivation", lambda: [type(d)(d.key, d.statement, wrong, d.checks)])
+    bad = I.check_identities(checks.Settings(quick=True))
+    assert [r.passed for r in bad] == [True, False, True, True]
+
+
+def test_evaluate_words_products():
+    import sympy as sp
+    from rnn_theory.numerics.checks.identities import evaluate_words
+
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((4, 4))
+    w, m = rng.standard_normal(4), rng.standard_normal(4)
+    mats = {"B": B, "Bt": B.T, "w": w[:, None], "m": m[:, None], "wt": w[None, :], "mt": m[None, :]}
+    Bs, Bts, ms = (sp.Symbol(k, commutative=False) for k in ("B", "Bt", "m"))
+    ov = sp.Symbol("(wt B Bt w)")
+    got = evaluate_words(3 * ov * sp.Symbol("epsilon") * Bts * Bs * ms, mats, {"epsilon": 0.5})
+    np.testing.assert_allclose(np.ravel(got), 1.5 * (w @ B @ B.T @ w) * (B.T @ B @ m), rtol=1e-13)
+
+
 def test_gradient_check_rows_pass_and_state_tolerances():
     rows = checks.check_gradients(checks.Settings(quick=True))
-    assert len(rows) == 4 and all(r.passed for r in rows)
+    assert len(rows) == 5 and all(r.passed for r in rows)
+    assert any("sympy-derived dL/dW" in r.name for r in rows)  # the derivation itself vs BPTT
     for r in rows:
         assert np.isfinite(r.tolerance) and r.tolerance > 0 and r.note
 

@@ -82,7 +82,7 @@ def test_dataset_shape_checks():
 
 
 def test_sklearn_digits():
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason="optional extra [digits] not installed: pip install \".[digits]\"")
     d = load_digits_split(np.random.default_rng(0))
     assert d.X_train.shape[1] == 64 and len(d.y_train) + len(d.y_test) == 1797
     assert 0 <= d.X_train.min() and d.X_train.max() <= 1.0 and d.X_test.max() <= 1.0

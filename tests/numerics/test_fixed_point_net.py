@@ -129,7 +129,7 @@ def test_bad_input():
 @pytest.mark.slow
 def test_digits_ranking_and_dw1_instability():
     """Spec §7 outcome on 8x8 digits: dW3 beats dW1, whose largest rate drives max Re eig(W) past 1."""
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason="optional extra [digits] not installed: pip install \".[digits]\"")
     from rnn_theory.numerics.fixed_point.digits import load_digits_split
 
     data = load_digits_split(np.random.default_rng(0))

@@ -99,3 +99,8 @@ def test_documented_latex_is_current():
     text = DOC.read_text(encoding="utf-8")
     stale = [d.key for _, d in registry.all_derivations(MY_MODULES) if d.latex() not in text]
     assert not stale, f"stale LaTeX for {stale}; regenerate with python -m rnn_theory.theory.registry --update docs/derivations.md"
+    # exact comparison of the whole generated block (a substring test let "- \epsilon ..." pass
+    # for "\epsilon ...": a sign flip of dL/dW survived it)
+    block = text[text.index(registry.BEGIN) + len(registry.BEGIN): text.index(registry.END)]
+    assert block == "\n\n" + registry.markdown(MY_MODULES) + "\n", \
+        "docs/derivations.md appendix differs from the generated output; regenerate with --update"

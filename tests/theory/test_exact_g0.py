@@ -197,3 +197,26 @@ def test_invariants_and_monotone_approach(zh, t):
     np.testing.assert_allclose(out["G"], 1 / D**4, rtol=1e-12)
     err = np.abs(zh - out["z"])
     assert np.all(np.diff(err) <= 1e-9) and np.all(np.sign(out["z"]) * np.sign(zh) >= 0)
+
+
+@pytest.mark.parametrize("zh", [0.5, 1.0, 3.0])
+def test_final_state_is_a_rest_point_of_the_derived_flow(zh):
+    """final_state() finds b* from its own root equation; check it independently: the derived
+    right-hand side db/dtau (sympy, evaluated at 40 digits) vanishes at b*, z(b*) = zhat, and
+    s1, s2, |dW|_F, det and the top eigenvalue equal those of the 2x2 A = [[a, b], [c, a]]
+    computed by numpy (SVD, eigvals) — not by the closed forms final_state uses."""
+    import mpmath
+
+    fs = E.final_state(zh, dps=30, as_mpf=True)
+    red = E.reduction()
+    with mpmath.workdps(40):
+        rhs = sp.N(red["rhs_b"].subs({E.b: sp.Float(str(fs["b"]), 40), E.zhat: sp.Rational(str(zh))}), 40)
+    assert abs(float(rhs)) < 1e-25
+    assert abs(float(fs["z"]) - zh) < 1e-25
+    a_, b_, c_ = (float(fs[k]) for k in ("a", "b", "c"))
+    A = np.array([[a_, b_], [c_, a_]])
+    s = np.linalg.svd(A, compute_uv=False)
+    assert np.allclose([float(fs["s1"]), float(fs["s2"])], s, rtol=1e-12, atol=1e-15)
+    assert np.isclose(float(fs["dw_norm"]), np.linalg.norm(A), rtol=1e-13)
+    assert np.isclose(float(fs["det"]), np.linalg.det(A), rtol=1e-12)
+    assert np.isclose(float(fs["top_eig"]), np.max(np.linalg.eigvals(A).real), rtol=1e-12)

@@ -95,9 +95,18 @@ def test_moment_rules_vs_traces_n2000():
     """Spec check R3 at N = 2000, g in {0.3, 0.6, 0.8}, 3 draws each.
 
     The mean relative deviation must lie within 3 standard errors of the draws plus a bias
-    allowance (2 % for g <= 0.6 as in the spec; 5 % at g = 0.8, where the finite-N bias and
-    the draw-to-draw spread are largest: single draws gave +4.8 % and +10 % for
-    phi(B B^T B B^T)).
+    allowance (2 % for g <= 0.6 as in the spec; 5 % at g = 0.8).
+
+    Why not the original single-draw bounds (2/2/6 %) and "the deviation halves from N = 1000
+    to 2000": ``benchmarks/moment_bias.py`` (16/12/8/4 draws at N = 250/500/1000/2000) shows
+    that at g = 0.8 the draw-to-draw spread, not a clean 1/N bias, dominates: single draws of
+    phi(B B^T B B^T) range over [-3.7 %, +26.5 %] at N = 1000 and [+0.1 %, +6.3 %] at N = 2000
+    (one of four draws above the old 6 % bound), and the mean deviation is not monotone in N
+    with these draw counts (+5.7 +- 4.0 % at N = 500, +13.6 +- 4.2 % at N = 1000, +3.3 +- 1.3 %
+    at N = 2000).  A single-draw ratio of two such numbers passes or fails by the seed.  At
+    g = 0.6 the bias is resolved only at small N (+1.23 +- 0.32 % for phi(B B^T) at N = 250,
+    +0.36 +- 0.20 % at N = 500) and falls at least as fast as 1/N; that decrease is tested in
+    :func:`test_moment_rule_bias_decreases_with_n`.
     """
     for gv, allow in [(0.3, 0.02), (0.6, 0.02), (0.8, 0.05)]:
         devs = []
@@ -108,6 +117,22 @@ def test_moment_rules_vs_traces_n2000():
             d = np.array([x[w] for x in devs])
             se = d.std(ddof=1) / np.sqrt(len(d))
             assert abs(d.mean()) < 3 * se + allow, (gv, w, d)
+
+
+@pytest.mark.slow
+def test_moment_rule_bias_decreases_with_n():
+    """The finite-N bias check, in a form the statistics support (see the N = 2000 test):
+    at g = 0.6 the mean deviation of (1/N) tr(B B^T) from phi(B B^T) over 16 draws at N = 250
+    is positive and exceeds the mean over 8 draws at N = 1000 by more than 3 combined standard
+    errors (an O(1/N) bias b/N gives a difference 3b/4N_250; data: +1.23 % vs +0.08 %)."""
+    th = float(rm.phi("BT").subs(g, sp.Rational(3, 5)))
+    stats = {}
+    for n, draws in ((250, 16), (1000, 8)):
+        d = np.array([np.trace(B @ B.T) / n / th - 1
+                      for B in (_B(n, 0.6, seed=1000 * n + s)[0] for s in range(draws))])
+        stats[n] = (d.mean(), d.std(ddof=1) / np.sqrt(draws))
+    diff = stats[250][0] - stats[1000][0]
+    assert stats[250][0] > 0 and diff > 3 * np.hypot(stats[250][1], stats[1000][1]), stats
 
 
 def test_speedup_vs_sampled_gain():

@@ -67,6 +67,36 @@ def _explicit_gradient_checks(Wx, wx, mx, gens, Mx, adj):
     return eq_outer, minors
 
 
+def _explicit_loss_coefficient(Wx, wx, mx, gens, Mx, adj):
+    r"""Derive :math:`c` in :math:`\partial L/\partial W_{ij} = c\,\varepsilon\,u_i v_j` on the explicit 3×3.
+
+    :math:`2L = (\hat z - P/D)^2 = Q/D^2` with :math:`Q = (\hat z D - P)^2`, so
+    :math:`2D^3\,\partial L/\partial W_{ij} = Q_{,ij}D - 2QD_{,ij}`; each entry is divided exactly
+    by :math:`2(\hat z D - P)(Du_i)(Dv_j) = 2D^3\varepsilon u_i v_j` (sparse polynomial division).
+    Returns the sympy coefficient ``c`` if all nine quotients are the same constant with zero
+    remainder, else ``None``.  Cost: about a second (the square ``Q`` has ~1000 terms).
+    """
+    zh = sp.Symbol("zhat")
+    gens_z = gens + [zh]
+    Rg, *_ = ring(gens_z, ZZ)
+    gi = {gsym: k for k, gsym in enumerate(gens_z)}
+    Dp = Rg(sp.expand(Mx.det()))
+    Ep = Rg.gens[-1] * Dp - Rg(sp.expand((wx.T * adj * mx)[0, 0]))  # D * eps
+    Up = [Rg(sp.expand(e)) for e in adj.T * wx]
+    Vp = [Rg(sp.expand(e)) for e in adj * mx]
+    Q = Ep**2
+    quotients = set()
+    for i in range(_N3):
+        for j in range(_N3):
+            x = Rg.gens[gi[Wx[i, j]]]
+            q, r = (Q.diff(x) * Dp - 2 * Q * Dp.diff(x)).div(2 * Ep * Up[i] * Vp[j])
+            quotients.add((q.as_expr(), r.as_expr()))
+    if len(quotients) != 1:
+        return None
+    (c, rem), = quotients
+    return c if rem == 0 and c.is_number else None
+
+
 def _explicit_resolvent_derivative_ok(Wx, gens, Mx, adj):
     r""":math:`d(B) = B\,dW\,B` for :math:`B = \operatorname{adj}/\det` on the explicit 3×3:
     :math:`d(\operatorname{adj})\det - \operatorname{adj}\,d(\det) = \operatorname{adj}\,dW\,\operatorname{adj}`."""
@@ -98,17 +128,23 @@ def gradient_derivation() -> list:
     (:math:`d(B) = B\,dW\,B`); (ii) an explicit symbolic 3×3 :math:`W` (15 symbols), where the
     entrywise derivative of :math:`z = w^\top\operatorname{adj}(I-W)m/\det(I-W)` is compared
     with :math:`u v^\top` as polynomials and all nine 2×2 minors of the derived gradient are
-    shown to vanish (sparse ``Poly`` arithmetic; no symbolic inverse or ``simplify``).
+    shown to vanish (sparse ``Poly`` arithmetic; no symbolic inverse or ``simplify``).  The
+    factor :math:`-1` in :math:`\partial L/\partial W = -\varepsilon\,\partial z/\partial W` is
+    itself derived on the explicit 3×3 by differentiating :math:`(\hat z - z)^2/2`
+    (:func:`_explicit_loss_coefficient`), so the sign of the result is checked, not typed.
+    Cost: a few seconds (cached).
     """
     Nn, Wm, wv, mv, dz = readout_gradient()
     Id = sp.Identity(Nn)
     BWs = (Id - Wm).I
     outer = (BWs.T * wv) * (BWs * mv).T
     eps_s = sp.Symbol("epsilon")
-    dL = -eps_s * dz  # L = (zhat - z)^2 / 2  ->  dL/dW = -(zhat - z) dz/dW
     route1 = dz == outer or sp.simplify(dz - outer) == 0
 
     Wx, wx, mx, gens, Mx, adj = _explicit_system()
+    # the sign/factor of dL/dW = c eps dz/dW is derived from L = (zhat - z)^2/2, not typed in
+    c_loss = _explicit_loss_coefficient(Wx, wx, mx, gens, Mx, adj)
+    dL = (c_loss if c_loss is not None else sp.nan) * eps_s * dz
     eq_outer, minors = _explicit_gradient_checks(Wx, wx, mx, gens, Mx, adj)
     minors_ok = all(not mm for mm in minors)
     dB_ok = _explicit_resolvent_derivative_ok(Wx, gens, Mx, adj)
@@ -118,5 +154,7 @@ def gradient_derivation() -> list:
                    [Check("explicit symbolic 3x3: d(B) = B dW B for B = (I-W)^-1 (adjugate form)", dB_ok),
                     Check("matrix calculus: d/dW w^T (I-W)^-1 m = (I-W)^-T w m^T (I-W)^-T = u v^T", route1),
                     Check("explicit symbolic 3x3: entrywise derivative equals u v^T", eq_outer),
+                    Check("explicit symbolic 3x3: d/dW_ij of (zhat - z)^2/2 is c eps u_i v_j with one constant "
+                          "c (exact polynomial division), and c = -1", c_loss == -1),
                     Check("explicit symbolic 3x3: all nine 2x2 minors of the gradient vanish", minors_ok and len(minors) == 9)]),
     ]

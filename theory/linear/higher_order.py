@@ -142,8 +142,23 @@ def fifth_order_derivations() -> list:
         "R6.fifth_order", "the same series carried to O(tt^5): s2 = zhat^3 tt^3/12 - zhat^3 tt^4/8 + ... "
         "(the leading s2 of R6 has an O(tt) relative error)",
         {"z": hi["z"], "s2": hi["s2"]},
-        [Check("truncated at tt^3 it is R6 (z, s1, s2, trace) and tt^4 for |dW|^2",
+        [Check("independent route: at beta = 1 it equals the Taylor series of the exact g = 0 "
+               "solution (exact_g0: 2x2 reduction, Picard in b) for z, G, tr dW, s1, s2 through tt^5",
+               _matches_exact_g0(hi, low)),
+         Check("bookkeeping (same Picard engine, not a verification): truncated at tt^3 it is R6 "
+               "(z, s1, s2, trace) and tt^4 for |dW|^2",
                all(sp.expand(low(hi[k], n) - low(r6[k], n)) == 0
                    for k, n in (("z", 3), ("s1", 3), ("s2", 3), ("trace_dw", 3), ("dw_norm2", 4)))),
          Check("s2 tt^4 coefficient = -zhat^3/8 (independent of beta)",
                sp.expand(hi["s2"]).coeff(tau_t, 4) == -zhat**3 / 8)])]
+
+
+def _matches_exact_g0(hi, low) -> bool:
+    """``series_solution`` at beta = 1 vs :func:`rnn_theory.theory.exact_g0.taylor_series`
+    (written in ``exact_g0.tau``, ``exact_g0.zhat``; mapped to ``tau_t``, ``zhat`` here)."""
+    from .. import exact_g0
+
+    ex = exact_g0.taylor_series(6)
+    to_here = {exact_g0.tau: tau_t, exact_g0.zhat: zhat}
+    return all(sp.expand(low(ex[k].subs(to_here), 5) - low(hi[k].subs(beta, 1), 5)) == 0
+               for k in ("z", "G", "trace_dw", "s1", "s2"))

@@ -162,7 +162,7 @@ def test_analyze_reproduces_train_numbers(tmp_path, capsys):
 
 
 def test_same_sweep_through_dask_localcluster(tmp_path):
-    distributed = pytest.importorskip("dask.distributed")
+    distributed = pytest.importorskip("dask.distributed", reason="optional extra [dask] not installed: pip install \".[dask]\"")
     from rnn_theory.numerics.reproduce.schuessler_nonlinear import run_config
     from rnn_theory.numerics.infra.sweep import run_sweep
 
