@@ -12,6 +12,8 @@ from pathlib import Path
 
 from rnn_theory.theory.errors import RNNTheoryError
 
+from rnn_theory.numerics.infra.plotting import add_format_argument, figure_formats
+
 # name -> (module, function, one-line description)
 TARGETS = {
     "schuessler-fig1": ("rnn_theory.numerics.reproduce.schuessler_nonlinear", "fig1",
@@ -47,7 +49,8 @@ def add_arguments(p):
     p.add_argument("--quick", action="store_true", help="small, fast configuration")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     p.add_argument("--workers", type=int, default=None, help="processes for sweeps (default: all cores)")
-    p.add_argument("--no-progress", action="store_true", help="silence progress bars")
+    p.add_argument("--no-progress", action="store_true", help="silence progress output")
+    add_format_argument(p)
 
 
 def run(args) -> int:
@@ -57,8 +60,9 @@ def run(args) -> int:
     except (ImportError, AttributeError) as exc:  # pragma: no cover - packaging error
         raise RNNTheoryError(f"reproduction {args.name!r} is not available: {exc}") from exc
     args.out.mkdir(parents=True, exist_ok=True)
-    written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
-                 show_progress=not args.no_progress)
+    with figure_formats(args.format):
+        written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
+                     show_progress=not args.no_progress)
     for path in written:
         print(path)
     return 0
