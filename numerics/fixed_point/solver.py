@@ -78,7 +78,7 @@ def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_ite
         See the module docstring (``"auto"``: Picard predictor, then Newton, then
         Anderson).  ``"euler"`` is the labelled faithful mode.
     tol : float
-        Stop when :math:`\max_i\|F(r_i)\|_\infty \le` ``tol``.
+        Stop when :math:`\max_i\|F(r_i)\|_\infty \le \mathrm{tol}`.
     max_iter : int, optional
         Iteration cap (default 50 for Newton, 2000 for Anderson/damped).
     r0 : array, optional
