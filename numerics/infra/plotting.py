@@ -39,7 +39,7 @@ STYLE = {
     "axes.formatter.use_mathtext": True,
 }
 #: the value range mapped onto the colour map for each named parameter
-PARAM_RANGES = {"g": (0.0, 2.0), "gamma": (0.0, 4.0), "zhat": (0.0, 2.5), "lr": (-4.0, 0.0), "n": (4.0, 11.0)}
+PARAM_RANGES = {"g": (0.0, 2.0), "gamma": (0.0, 4.0), "zhat": (0.0, 2.5), "lr": (-2.0, 0.6), "n": (4.0, 11.0)}
 _CMAP = "plasma"
 MISSING_NOTE = ("rnn-theory: matplotlib is not installed, so no figure was written (the CSV files were); "
                 "install the plot extra: pip install 'rnn-theory[plot]'")
@@ -151,12 +151,13 @@ def param_color(value: float, name: str = "g"):
     return matplotlib.colormaps[_CMAP](x)
 
 
-def log_ylim(ax, values, *, floor: float = 1e-10, pad: float = 2.0, note: bool = True):
+def log_ylim(ax, values, *, floor: float = 1e-10, pad: float = 2.0, note=True):
     r"""Log-scale y-limits that show ``values`` down to ``floor`` times their maximum.
 
     Simulated losses that reach the floating-point floor (:math:`10^{-30}`) would otherwise
     stretch the axis over thirty decades.  Values below ``floor``·max stay drawn but fall
-    off the axis; with ``note`` the panel says so.  Returns the limits, or ``None`` when
+    off the axis; with ``note`` the panel says so (``note`` may be a format string with
+    ``{lo}``; the default names round-off as the reason).  Returns the limits, or ``None`` when
     nothing is finite and positive.
     """
     arrays = [np.ravel(np.asarray(x, float)) for x in values]
@@ -170,7 +171,8 @@ def log_ylim(ax, values, *, floor: float = 1e-10, pad: float = 2.0, note: bool =
     ax.set_yscale("log")
     ax.set_ylim(*lims)
     if note and float(v.min()) < lims[0]:
-        ax.text(0.02, 0.02, f"values below {lims[0]:.0e} (round-off) off axis", transform=ax.transAxes,
+        text = note if isinstance(note, str) else "values below {lo} (round-off) off axis"
+        ax.text(0.02, 0.02, text.format(lo=f"{lims[0]:.0e}"), transform=ax.transAxes,
                 fontsize=6.5, color="0.35", va="bottom")
     return lims
 

@@ -94,8 +94,9 @@ def plot_landscape(out, L, one_d=None) -> list:
         c = f"C{k}"
         ax[0].plot(t, np.asarray(L["loss_w"])[k], color=c, label=f"random direction {k + 1}")
         ax[1].plot(t, np.asarray(L["loss_a"])[k], color=c, label=f"random direction {k + 1}")
-    log_ylim(ax[0], [np.asarray(L["loss_w"])], floor=1e-8)
-    log_ylim(ax[1], [np.asarray(L["loss_a"])], floor=1e-8)
+    # the slices touch J ~ 0 at their minimum: show ten decades below the largest finite value
+    log_ylim(ax[0], [np.asarray(L["loss_w"])], floor=1e-10, note="values below {lo} off axis")
+    log_ylim(ax[1], [np.asarray(L["loss_a"])], floor=1e-10, note="values below {lo} off axis")
     tb = L.get("t_boundary") if hasattr(L, "get") else None
     if tb is not None and np.size(tb):
         for sgn in (-1, 1):
@@ -108,7 +109,7 @@ def plot_landscape(out, L, one_d=None) -> list:
     if one_d is not None:
         w, Jw = np.asarray(one_d["w_grid"], float), np.asarray(one_d["loss_grid"], float)
         ax[2].plot(w, Jw, "k-", label=r"$J(w)$, $a = 1/(g^{-1}-w)$")
-        log_ylim(ax[2], [Jw], floor=1e-8)
+        log_ylim(ax[2], [Jw], floor=1e-10, note="values below {lo} off axis")
         ax[2].set(title="1-D case", xlabel="$w$", ylabel="loss $J$")
         ax[2].legend()
     fig.tight_layout()
