@@ -103,6 +103,8 @@ def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_ite
     ShapeError, NonFiniteError
         On bad input.
 
+    Notes
+    -----
     Cost: Picard :math:`O(BN^2)` per iteration; Newton :math:`O(BN^3)` (LU) or
     :math:`O(BkN^2)` (GMRES) per iteration, a few iterations; Anderson :math:`O(BN^2)`
     per iteration.
