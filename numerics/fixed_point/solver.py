@@ -88,7 +88,7 @@ def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_ite
         others are described in the package docstring; ``"euler"`` is the labelled
         faithful mode.
     tol : float
-        Stop when :math:`\max_i\|F(r_i)\|_\infty \le` ``tol``.
+        Stop when :math:`\max_i\|F(r_i)\|_\infty \le \mathrm{tol}`.
     max_iter : int, optional
         Iteration cap (default 50 for Newton, 2000 for Anderson/damped).
     r0 : array, optional
@@ -122,6 +122,8 @@ def solve_fixed_point(W, h, *, method: str = "auto", tol: float = 1e-10, max_ite
     ShapeError, NonFiniteError
         On bad input.
 
+    Notes
+    -----
     Cost: Picard :math:`O(BN^2)` per iteration (``"auto"`` on a contracting map: nothing
     else); relaxation :math:`O(N^2)` per row and Euler step plus one :math:`O(N^3)`
     eigenvalue check per polished row; Newton :math:`O(BN^3)` (LU) or

@@ -67,6 +67,8 @@ class ShermanMorrisonInverse:
         Number of rank-one corrections buffered before one GEMM adds them to the stored
         :math:`B^\top`.
 
+    Notes
+    -----
     Attributes ``u`` and ``v`` are the current :math:`B^\top w` and :math:`B m`; the true
     :math:`B` is the stored one plus ``X[:, :npend] @ Y[:, :npend].T``.
 

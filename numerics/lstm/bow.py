@@ -29,7 +29,7 @@ def bag_of_words(data: Sequences, vocab_size: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BowClassifier:
-    """Logistic regression on word counts: ``p(y=1) = sigmoid(w . counts + b)``."""
+    """Logistic regression on word counts: ``p(y=1) = sigmoid(w @ counts + b)``."""
 
     w: np.ndarray
     b: float

@@ -96,7 +96,7 @@ def load_sst_splits(directory, *, lowercase: bool = True) -> dict:
 
 
 def load_glove(path, *, words=None, dim: int | None = None) -> dict:
-    """Word vectors from a GloVe text file (``word v1 ... vd`` per line) as ``{word: vector}``.
+    """Word vectors from a GloVe text file (``word v1 … vd`` per line) as ``{word: vector}``.
 
     ``words`` restricts the result to those words (saves memory for large files); ``dim``
     checks the vector size.  Lines of the wrong size raise :class:`ShapeError`.

@@ -50,6 +50,8 @@ class RateRNN:
     phi : {"tanh", "linear"}
         Nonlinearity :math:`\phi`.
 
+    Notes
+    -----
     All arrays share one floating dtype (float64 by default, float32 allowed: use
     :meth:`astype`).  Arrays are validated (shapes, finiteness) at construction.
 

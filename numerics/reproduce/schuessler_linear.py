@@ -31,7 +31,7 @@ from rnn_theory.theory.errors import RNNTheoryError
 
 import numpy as np
 
-from rnn_theory.numerics.infra.plotting import pyplot, save_figure
+from rnn_theory.numerics.reproduce.plot_linear import plot_fig3, plot_fig4
 
 from rnn_theory.numerics.infra.io import write_csv
 from rnn_theory.numerics.infra.outputs import num_tag, prepare_output_dir
@@ -62,13 +62,19 @@ def simulate_run(config: dict):
 
 
 def theory_curves(g: float, zhat: float, tau_tilde) -> dict:
-    """Theory curves on a τ̃ grid: {source: dict(tau, tau_tilde, loss, s1, s2)}."""
+    """Theory curves on a τ̃ grid: {source: dict(tau, tau_tilde, loss, s1, s2)}.
+
+    The third-order curve follows the paper's Fig 3 convention: drawn up to its clip point
+    (z reaches ẑ), which lies beyond the series' trusted range
+    (:func:`rnn_theory.theory.linear.validity_limit`) at moderate ẑ — it is the paper's
+    curve, shown for comparison, not a result of the package (use the order-5 series or the
+    exact g = 0 solution for that)."""
     from rnn_theory.theory import exact_g0
     from rnn_theory.theory.linear import first_order, third_order
 
     tt = np.asarray(tau_tilde, dtype=float)
     fo = first_order(g, zhat, tt, tilde=True)
-    th = third_order(g, zhat, tt, tilde=True, clip=True)
+    th = third_order(g, zhat, tt, tilde=True, clip=True, beyond="ignore")  # the paper's convention
     out = {
         "first_order": {"tau": fo["tau"], "tau_tilde": tt, "loss": fo["loss"], "s1": fo["s1"],
                         "s2": np.zeros_like(tt)},
@@ -94,7 +100,7 @@ def write_curves(out: Path, *, n: int, gains, zhats, samples: int, steps: int, s
 
     out = prepare_output_dir(out)
     cfgs = _configs(n, gains, zhats, samples, steps, seed, shuffle=False)
-    runs = run_sweep(simulate_run, cfgs, out / "runs", executor=executor or _executor(workers),
+    runs = run_sweep(simulate_run, cfgs, out / "runs", executor=executor or ("serial" if not cfgs else _executor(workers)),
                      max_workers=workers, show_progress=show_progress)
     loss = {k: [] for k in ("zhat", "g", "seed", "source", "tau", "tau_tilde", "loss")}
     svs = {k: [] for k in ("zhat", "g", "seed", "source", "tau", "tau_tilde", "index", "value")}
@@ -119,7 +125,7 @@ def write_curves(out: Path, *, n: int, gains, zhats, samples: int, steps: int, s
             for src, cur in theory_curves(float(g), float(zh), tt).items():
                 add(float(zh), float(g), -1, src, cur["tau"], cur["tau_tilde"], cur["loss"], [cur["s1"], cur["s2"]])
     paths = [write_csv(out / "loss.csv", loss), write_csv(out / "singular_values.csv", svs)]
-    paths += _plot_fig3(out, loss, svs)
+    paths += plot_fig3(out, loss, svs, n=n, samples=samples)
     return paths
 
 
@@ -186,7 +192,7 @@ def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
             vals = vals[np.isfinite(vals)]
             _append_norm(norm, zh, g, "shuffle_loss_ratio", vals, shuffle_loss_ratio(g))
     paths.append(write_csv(out / "normalised.csv", norm))
-    paths += _plot_fig4(out, norm)
+    paths += plot_fig4(out, norm)
     return paths
 
 
@@ -198,57 +204,3 @@ def _append_norm(norm, zh, g, q, vals, theory):
     norm["std"].append(float(np.std(vals, ddof=1)) if vals.size > 1 else float("nan"))
     norm["n"].append(int(vals.size))
     norm["theory"].append(float(theory))
-
-
-# ------------------------------------------------------------------------------ plots
-def _plot_fig3(out, loss, svs) -> list:
-    plt = pyplot()
-    if plt is None:
-        return []
-    a = {k: np.asarray(v) for k, v in loss.items()}
-    s = {k: np.asarray(v) for k, v in svs.items()}
-    zhats = sorted(set(a["zhat"].tolist()))
-    fig, axes = plt.subplots(2, len(zhats), figsize=(5 * len(zhats), 7), squeeze=False)
-    styles = {"simulation": dict(lw=0.8, alpha=0.6), "first_order": dict(ls=":", c="k"),
-              "third_order": dict(ls="--", c="k"), "exact_g0": dict(ls="-.", c="r")}
-    for j, zh in enumerate(zhats):
-        for g in sorted(set(a["g"].tolist())):
-            for src, st in styles.items():
-                sel = (a["zhat"] == zh) & (a["g"] == g) & (a["source"] == src)
-                if not np.any(sel):
-                    continue
-                for sd in sorted(set(a["seed"][sel].tolist())):
-                    m = sel & (a["seed"] == sd)
-                    axes[0, j].plot(a["tau_tilde"][m], a["loss"][m] / (0.5 * zh * zh), **st)
-                for idx in (1, 2):
-                    m = (s["zhat"] == zh) & (s["g"] == g) & (s["source"] == src) & (s["index"] == idx)
-                    for sd in sorted(set(s["seed"][m].tolist())):
-                        mm = m & (s["seed"] == sd)
-                        axes[1, j].plot(s["tau_tilde"][mm], s["value"][mm], **st)
-        axes[0, j].set(title=f"zhat = {zh:g}", xlabel="tau~", ylabel="L / L0", yscale="log")
-        axes[1, j].set(xlabel="tau~", ylabel="s1, s2", yscale="log")
-    fig.tight_layout()
-    p = Path(out) / "fig3.png"
-    save_figure(fig, p, dpi=120)
-    return [p]
-
-
-def _plot_fig4(out, norm) -> list:
-    plt = pyplot()
-    if plt is None:
-        return []
-    a = {k: np.asarray(v) for k, v in norm.items()}
-    qs = ("tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio")
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4))
-    for ax, q in zip(axes, qs):
-        for zh in sorted(set(a["zhat"].tolist())):
-            m = (a["quantity"] == q) & (a["zhat"] == zh)
-            ax.errorbar(a["g"][m], a["mean"][m], yerr=a["std"][m], label=f"zhat={zh:g}", capsize=2)
-        m = (a["quantity"] == q) & (a["zhat"] == a["zhat"][0])
-        ax.plot(a["g"][m], a["theory"][m], "k--", label="first order")
-        ax.set(title=q, xlabel="g")
-        ax.legend()
-    fig.tight_layout()
-    p = Path(out) / "fig4.png"
-    save_figure(fig, p, dpi=120)
-    return [p]

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_theory.numerics.infra.plotting import pyplot, save_figure
+from rnn_theory.numerics.reproduce.plot_nonlinear import plot_cosine, plot_fig1, plot_fig2
 
 from rnn_theory.theory.errors import RNNTheoryError, TrainingDivergedError
 
@@ -143,10 +143,6 @@ def _refuse_diverged(runs, names):
                              "trained — see diverged_reason in their config.json")
 
 
-def _try_plot(fn, *args):
-    return [] if pyplot() is None else fn(*args)
-
-
 # ------------------------------------------------------------------------------ Fig. 1
 def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
          n: int | None = None, steps: dict | None = None, n_eval: int = 512,
@@ -200,7 +196,7 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     paths = [write_csv(out / "loss.csv", loss), write_csv(out / "singular_values.csv", sv),
              write_csv(out / "truncation.csv", tr), write_csv(out / "examples.csv", ex),
              write_csv(out / "spectra.csv", sp), write_csv(out / "spectra_sv.csv", ssv)]
-    return paths + _try_plot(_plot_fig1, out, loss, sv, tr)
+    return paths + plot_fig1(out, loss, sv, tr)
 
 
 def _examples(configs, runs, seed, n_trials=2):
@@ -223,32 +219,6 @@ def _examples(configs, runs, seed, n_trials=2):
                         for k, v in zip(ex, (t, g, i, tt, kind, ch, float(arr[i, tt, ch]))):
                             ex[k].append(v)
     return ex
-
-
-def _plot_fig1(out, loss, sv, tr):  # pragma: no cover - needs matplotlib
-    plt = pyplot()
-    tasks = list(TASK_ID)
-    fig, ax = plt.subplots(3, len(tasks), figsize=(4 * len(tasks), 9))
-    L = {k: np.asarray(v) for k, v in loss.items()}
-    S = {k: np.asarray(v) for k, v in sv.items()}
-    T = {k: np.asarray(v) for k, v in tr.items()}
-    for j, t in enumerate(tasks):
-        for g in (0.0, 0.9):
-            m = (L["task"] == t) & (L["g"] == g)
-            ax[0, j].semilogy(L["step"][m], L["loss"][m].astype(float), label=f"g={g}")
-            m = (S["task"] == t) & (S["g"] == g)
-            ax[1, j].plot(S["index"][m][:30], S["sv"][m][:30].astype(float), "o-", ms=3, label=f"g={g}")
-            m = (T["task"] == t) & (T["g"] == g)
-            ax[2, j].semilogy(T["rank"][m], T["loss_ratio"][m].astype(float), "o-", ms=3, label=f"g={g}")
-        ax[0, j].set_title(t)
-        ax[0, j].set_xlabel("step"); ax[0, j].set_ylabel("loss")
-        ax[1, j].set_xlabel("index"); ax[1, j].set_ylabel("singular value of ΔW")
-        ax[2, j].set_xlabel("rank R"); ax[2, j].set_ylabel("L_R / L_0")
-        ax[0, j].legend()
-    fig.tight_layout()
-    p = out / "fig1.png"
-    save_figure(fig, p, dpi=100)
-    return [p]
 
 
 # ------------------------------------------------------------------------------ Fig. 2
@@ -277,7 +247,7 @@ def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
             summ[k].append(c[k] if k in ("task", "g", "seed") else _num(cfg.get(k)))
     agg = _aggregate(summ)
     paths = [write_csv(out / "summary.csv", summ), write_csv(out / "aggregate.csv", agg)]
-    return paths + _try_plot(_plot_fig2, out, agg)
+    return paths + plot_fig2(out, agg)
 
 
 def _aggregate(summ):
@@ -296,24 +266,6 @@ def _aggregate(summ):
             agg[f"{k}_mean"].append(float(np.mean(v)) if valid else float("nan"))
             agg[f"{k}_std"].append(float(np.std(v)) if valid else float("nan"))
     return agg
-
-
-def _plot_fig2(out, agg):  # pragma: no cover - needs matplotlib
-    plt = pyplot()
-    A = {k: np.asarray(v) for k, v in agg.items()}
-    keys = ("converged_step", "dw_norm", "shuffle_loss_ratio", "functional_rank")
-    fig, ax = plt.subplots(1, 4, figsize=(16, 3.5))
-    for t in TASK_ID:
-        m = A["task"] == t
-        for a, k in zip(ax, keys):
-            a.errorbar(A["g"][m].astype(float), A[f"{k}_mean"][m].astype(float),
-                       A[f"{k}_std"][m].astype(float), marker="o", ms=3, label=t)
-            a.set_xlabel("g"); a.set_title(k)
-    ax[0].legend()
-    fig.tight_layout()
-    p = out / "fig2.png"
-    save_figure(fig, p, dpi=100)
-    return [p]
 
 
 # ------------------------------------------------------------------------------ supplements
@@ -398,4 +350,4 @@ def cosine(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
             for i, e in enumerate(ev):
                 for k, v in zip(eig, (c["g"], int(s), i, e.real, e.imag)):
                     eig[k].append(v)
-    return [write_csv(out / "cosine_loss.csv", loss), write_csv(out / "cosine_eigs.csv", eig)]
+    return [write_csv(out / "cosine_loss.csv", loss), write_csv(out / "cosine_eigs.csv", eig)] + plot_cosine(out, loss, eig)

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_theory.numerics.infra.plotting import pyplot, save_figure
+from rnn_theory.numerics.reproduce.plot_zhu import plot_zhu_linear
 
 from rnn_theory.numerics.rate.analysis import max_real_eig
 from rnn_theory.numerics.infra.io import write_csv
@@ -161,52 +162,8 @@ def linear(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
     od = runs["one_d"]
     written.append(write_csv(out / "one_d.csv", od.history))
     written.append(write_csv(out / "one_d_landscape.csv", {"w": od.arrays["w_grid"], "loss": od.arrays["loss_grid"]}))
-    written += _plot_linear(out, lc, ang, L, od)
+    written += plot_zhu_linear(out, lc, ang, L, od, summ)
     return written
-
-
-def _plot_linear(out, lc, ang, L, od) -> list[Path]:
-    plt = pyplot()
-    if plt is None:
-        return []
-    files = []
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
-    rule, lr, it, loss = (np.asarray(lc[k]) for k in ("rule", "lr", "iteration", "loss"))
-    for ax, r in zip(axes, ("dW1", "dW2", "dW3")):
-        for v in LINEAR_LRS:
-            s = (rule == r) & (lr == v)
-            ax.semilogy(it[s], loss[s], label=f"η={v:g}")
-        ax.set_title(r)
-        ax.set_xlabel("iteration")
-    axes[0].set_ylabel("J")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, out / "learning_curves.png", dpi=120)
-    files.append(out / "learning_curves.png")
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
-    alr, ait = np.asarray(ang["lr"]), np.asarray(ang["iteration"])
-    for v in ANGLE_LRS:
-        s = alr == v
-        ax[0].plot(ait[s], np.asarray(ang["angle_12"])[s], label=f"η={v:g}")
-        ax[1].plot(ait[s], np.asarray(ang["angle_23"])[s], label=f"η={v:g}")
-    ax[0].set_title("θ12 (following dW2)")
-    ax[1].set_title("θ23 (following dW3)")
-    ax[0].legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, out / "angles.png", dpi=120)
-    files.append(out / "angles.png")
-    fig, ax = plt.subplots(1, 3, figsize=(13, 3.4))
-    for k in range(L["loss_w"].shape[0]):
-        ax[0].semilogy(L["t"], L["loss_w"][k])
-        ax[1].semilogy(L["t"], L["loss_a"][k])
-    ax[0].set_title("J(W0 + t W1)")
-    ax[1].set_title("J(A0 + t A1)")
-    ax[2].semilogy(od.arrays["w_grid"], od.arrays["loss_grid"])
-    ax[2].set_title("1-D: J(w)")
-    fig.tight_layout()
-    save_figure(fig, out / "landscape.png", dpi=120)
-    files.append(out / "landscape.png")
-    return files
 
 
 # ----------------------------------------------------------------------------- digits

@@ -67,7 +67,8 @@ def test_curves_command(tmp_path):
     from rnn_theory.numerics.cli import main
 
     assert main(["curves", "--out", str(tmp_path / "th"), "--samples", "0", "--g", "0", "0.5", "--zhat", "1"]) == 0
-    th = read_csv(tmp_path / "th" / "theory_curves.csv")
+    th = read_csv(tmp_path / "th" / "loss.csv")  # the documented files, as with simulations
+    assert set(read_csv(tmp_path / "th" / "singular_values.csv")["index"]) == {1, 2}
     assert set(th["source"]) == {"first_order", "third_order", "exact_g0"}
     # first-order loss is exactly L0 exp(-2 tau~)
     sel = [i for i, s in enumerate(th["source"]) if s == "first_order"]

@@ -3,19 +3,21 @@
 Writes ``loss.csv`` and ``singular_values.csv`` in long format: for each (zhat, g) the
 first-order and third-order (clipped once z reaches zhat, the Fig 3 convention) theory,
 the exact g = 0 solution where g = 0, and simulated runs (``--samples`` per setting, 0 for
-theory only), against tau (= lr x steps) and tau~ (= lr0 x steps).  Simulation runs are
-saved under OUT/runs and reused when the command is rerun with the same settings (other
-settings into the same OUT are an error: use a new OUT).  OUT must be new, empty or an
-rnn-theory output folder; ``provenance.json`` is written beside the CSVs.  ``rnn-theory reproduce
-schuessler-fig3`` / ``schuessler-fig4`` write the paper's full setups.  ``--beyond`` adds
-``beyond_curves.csv`` (beyond the paper): the order-5 series and the mapped exact g = 0
-curves (``docs/beyond_the_paper.md``).
+theory only; the same two files), against tau (= lr x steps) and tau~ (= lr0 x steps), and
+``fig3.png`` (plus PDF/SVG with ``--format``; needs the ``[plot]`` extra).  Simulation runs are
+saved under OUT/runs and reused when the command is rerun.  ``rnn-theory reproduce
+schuessler-fig3`` / ``schuessler-fig4`` write the paper's full setups.
+OUT must be new, empty or an rnn-theory output folder; runs rerun with other settings into
+the same OUT are an error (use a new OUT); ``provenance.json`` is written beside the CSVs.
+``--beyond`` adds ``beyond_curves.csv`` (beyond the paper): the order-5 series and the
+mapped exact g = 0 curves (``docs/beyond_the_paper.md``).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from rnn_theory.numerics.cli.validate import gain, integer, positive_int, positive_real
+from rnn_theory.numerics.infra.plotting import add_format_argument
 
 
 def add_arguments(p):
@@ -27,36 +29,23 @@ def add_arguments(p):
     p.add_argument("--steps", type=positive_int(), default=200, help="GD steps (lr0 = 0.015, 0.009, 0.003 for zhat 0.5, 1, 2)")
     p.add_argument("--seed", type=integer(0), default=0, help="base seed >= 0")
     p.add_argument("--workers", type=positive_int(), default=None, help="processes >= 1 for the runs (default: all cores)")
-    p.add_argument("--no-progress", action="store_true", help="silence progress bars")
+    p.add_argument("--no-progress", action="store_true", help="silence progress output")
     p.add_argument("--beyond", action="store_true",
                    help="also write beyond_curves.csv: order-5 series and mapped exact g = 0 curves")
+    add_format_argument(p)
 
 
 def run(args) -> int:
-    import numpy as np
-
     from rnn_theory.numerics.cli.commands.reproduce import finish_output
-    from rnn_theory.numerics.infra.io import write_csv
     from rnn_theory.numerics.infra.outputs import prepare_output_dir
-    from rnn_theory.numerics.reproduce.schuessler_linear import LR0, theory_curves, write_curves
+    from rnn_theory.numerics.infra.plotting import figure_formats
+    from rnn_theory.numerics.reproduce.schuessler_linear import write_curves
 
     prepare_output_dir(args.out)
-    if args.samples > 0:
+    with figure_formats(args.format):
         paths = write_curves(args.out, n=args.n, gains=args.g, zhats=args.zhat, samples=args.samples,
                              steps=args.steps, seed=args.seed, workers=args.workers,
                              show_progress=not args.no_progress)
-    else:
-        cols = {k: [] for k in ("zhat", "g", "seed", "source", "tau", "tau_tilde", "loss", "s1", "s2")}
-        for zh in args.zhat:
-            for g in args.g:
-                tt = np.linspace(0, LR0.get(float(zh), 0.003) * args.steps, 401)
-                for src, cur in theory_curves(float(g), float(zh), tt).items():
-                    m = tt.size
-                    for k, v in (("zhat", [zh] * m), ("g", [g] * m), ("seed", [-1] * m), ("source", [src] * m)):
-                        cols[k].extend(v)
-                    for k in ("tau", "tau_tilde", "loss", "s1", "s2"):
-                        cols[k].extend(np.asarray(cur[k]).tolist())
-        paths = [write_csv(Path(args.out) / "theory_curves.csv", cols)]
     if args.beyond:
         paths.append(_write_beyond(args))
     for p in paths:

@@ -28,6 +28,7 @@ from pathlib import Path
 from rnn_theory.theory.errors import RNNTheoryError
 
 from rnn_theory.numerics.cli.validate import integer, positive_int
+from rnn_theory.numerics.infra.plotting import add_format_argument, figure_formats
 
 # name -> (module, function, one-line description)
 TARGETS = {
@@ -69,6 +70,7 @@ def add_arguments(p):
                    help="train in float32, as the papers' code did (default float64)")
     p.add_argument("--as-published", action="store_true",
                    help="use the authors' definitions where they differ (docs/differences.md)")
+    add_format_argument(p)
 
 
 def run(args) -> int:
@@ -83,8 +85,9 @@ def run(args) -> int:
     prepare_output_dir(args.out)
     _record_options(args.out, args.name, extra)
     t0 = time.time()
-    written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
-                 show_progress=not args.no_progress, **extra)
+    with figure_formats(args.format):
+        written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
+                     show_progress=not args.no_progress, **extra)
     for path in written:
         print(path)
     return finish_output(args.out, f"reproduce {args.name}", name=args.name, quick=bool(args.quick), seed=args.seed,

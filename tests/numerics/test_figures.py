@@ -1,0 +1,325 @@
+"""Every figure renders from small data and stands alone: legend, axis labels, finite limits.
+
+Figures are checked on the matplotlib objects (captured before they are saved) and on the
+written files.  Without matplotlib the figure tests are skipped with a visible reason; the
+"no matplotlib" path itself is tested by hiding matplotlib.
+"""
+from __future__ import annotations
+
+import io
+import sys
+
+import numpy as np
+import pytest
+
+from rnn_theory.numerics.infra import plotting
+from rnn_theory.numerics.infra.progress import Progress, progress
+
+try:
+    import matplotlib  # noqa: F401
+
+    HAVE_MPL = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HAVE_MPL = False
+
+needs_mpl = pytest.mark.skipif(not HAVE_MPL, reason="matplotlib is not installed: pip install 'rnn-theory[plot]'")
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Capture each figure passed to save_figure (in every plot module) and still save it."""
+    figs = []
+    real = plotting.save_figure
+
+    def capture(fig, path, dpi=None):
+        figs.append(fig)
+        fig.canvas.draw()  # resolve layout while the figure is open
+        snapshot(fig)
+        return real(fig, path, dpi)
+
+    import rnn_theory.numerics.reproduce.plot_linear as pl
+    import rnn_theory.numerics.reproduce.plot_nonlinear as pn
+    import rnn_theory.numerics.reproduce.plot_zhu as pz
+
+    for mod in (pl, pn, pz):
+        monkeypatch.setattr(mod, "save_figure", capture)
+    return figs
+
+
+def snapshot(fig):
+    """Record what the checks need before the figure is closed."""
+    fig._test_axes = [dict(xlabel=ax.get_xlabel(), ylabel=ax.get_ylabel(), ylim=ax.get_ylim(),
+                           xlim=ax.get_xlim(), yscale=ax.get_yscale(), has_data=bool(ax.lines or ax.collections),
+                           lines=[(ln.get_xdata(), ln.get_ydata(), ln.get_label(), ln.get_color()) for ln in ax.lines],
+                           legend=[t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [])
+                      for ax in fig.axes]
+    fig._test_legends = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+
+
+def legend_texts(fig):
+    return fig._test_legends + [t for a in fig._test_axes for t in a["legend"]]
+
+
+def assert_stands_alone(fig):
+    """A legend, x and y labels on every panel with data, finite y-limits above round-off."""
+    assert legend_texts(fig), "figure has no legend"
+    for a in fig._test_axes:
+        if not a["has_data"]:
+            continue
+        assert a["xlabel"].strip() and a["ylabel"].strip(), "unlabelled axis"
+        assert np.all(np.isfinite(a["ylim"])) and np.all(np.isfinite(a["xlim"]))
+        if a["yscale"] == "log":
+            lo, hi = a["ylim"]
+            assert 0 < lo < hi and hi / lo < 1e14, f"log y-range {a['ylim']} spans round-off"
+
+
+# ------------------------------------------------------------------ data builders
+def fig3_data(floor=1e-32):
+    """Theory from the package, plus synthetic 'simulations' whose loss hits the float floor."""
+    from rnn_theory.numerics.reproduce.schuessler_linear import theory_curves
+
+    loss = {k: [] for k in ("zhat", "g", "seed", "source", "tau", "tau_tilde", "loss")}
+    svs = {k: [] for k in ("zhat", "g", "seed", "source", "tau", "tau_tilde", "index", "value")}
+
+    def add(zh, g, sd, src, tt, L, s_list):
+        m = len(tt)
+        for k, v in (("zhat", [zh] * m), ("g", [g] * m), ("seed", [sd] * m), ("source", [src] * m),
+                     ("tau", list(tt)), ("tau_tilde", list(tt)), ("loss", list(L))):
+            loss[k] += v
+        for i, s in enumerate(s_list, 1):
+            for k, v in (("zhat", [zh] * m), ("g", [g] * m), ("seed", [sd] * m), ("source", [src] * m),
+                         ("tau", list(tt)), ("tau_tilde", list(tt)), ("index", [i] * m), ("value", list(s))):
+                svs[k] += v
+
+    for zh in (0.5, 2.0):
+        tt = np.linspace(0, 0.6 if zh == 2 else 3.0, 41)
+        for g in (0.0, 0.6):
+            for sd in (0, 1):
+                L = np.maximum(0.5 * zh**2 * np.exp(-40 * tt * (1 + 0.1 * sd)), floor)
+                add(zh, g, sd, "simulation", tt, L, [zh * (1 - np.exp(-tt)), 0.01 * tt**3])
+            for src, cur in theory_curves(g, zh, tt).items():
+                add(zh, g, -1, src, cur["tau_tilde"], cur["loss"], [cur["s1"], cur["s2"]])
+    return loss, svs
+
+
+def fig1_data():
+    rng = np.random.default_rng(0)
+    loss = {k: [] for k in ("task", "g", "seed", "step", "loss")}
+    sv = {k: [] for k in ("task", "g", "seed", "index", "sv")}
+    tr = {k: [] for k in ("task", "g", "seed", "rank", "loss", "loss_ratio", "residual_norm", "explained")}
+    steps = np.arange(300)
+    for t in ("flipflop", "mante", "romo"):
+        for g in (0.0, 0.9, 1.8):
+            L = np.exp(-steps / 40.0) * (1 + 0.05 * rng.random(steps.size))
+            if (t, g) == ("mante", 0.0):
+                L = 1.0 - 0.1 * steps / steps.size  # never learns
+            if (t, g) == ("romo", 0.9):
+                L = L.copy()
+                L[200] = 0.5  # a spike
+            for k, v in zip(loss, (t, g, 0, steps, L)):
+                loss[k] += list(np.broadcast_to(v, steps.shape))
+            s = np.sort(rng.random(64))[::-1] * np.exp(-np.arange(64) / 3)
+            for i, v in enumerate(s):  # index from 0, as fig1's CSV writes it
+                for k, x in zip(sv, (t, g, 0, i, v)):
+                    sv[k].append(x)
+            for R in range(0, 26):
+                for k, x in zip(tr, (t, g, 0, R, np.exp(-R), np.exp(-R), 1.0, 0.5)):
+                    tr[k].append(x)
+    return loss, sv, tr
+
+
+# ------------------------------------------------------------------ figure tests
+@needs_mpl
+def test_fig3_stands_alone_and_ignores_round_off(tmp_path, captured):
+    from rnn_theory.numerics.reproduce.plot_linear import plot_fig3
+
+    loss, svs = fig3_data()
+    (png,) = plot_fig3(tmp_path, loss, svs, n=64, samples=2)
+    assert png.exists() and png.stat().st_size > 10_000
+    (fig,) = captured
+    assert_stands_alone(fig)
+    texts = " ".join(legend_texts(fig))
+    for needed in ("g=0", "g=0.6", "simulation", "first order", "third order", "exact"):
+        assert needed in texts, f"legend does not name {needed!r}: {texts}"
+    labels = " ".join(a["xlabel"] + a["ylabel"] for a in fig._test_axes)
+    assert r"\tilde\tau" in labels and "L/L_0" in labels and "s_1" in labels  # mathtext
+    # the loss panels show the data (~1e-1 ... 1e-10), not the 1e-32 floor
+    for a in fig._test_axes[:2]:
+        assert a["ylim"][0] > 1e-12
+
+
+@needs_mpl
+def test_third_order_line_stops_before_plunging(tmp_path, captured):
+    """The clipped third-order loss is not drawn down to 0 (a vertical drop on a log axis)."""
+    from rnn_theory.numerics.reproduce.plot_linear import plot_fig3
+
+    loss, svs = fig3_data()
+    plot_fig3(tmp_path, loss, svs)
+    top = captured[0]._test_axes[1]  # zhat = 2 loss panel
+    for x, y, label, color in top["lines"]:
+        y = np.asarray(y, float)
+        if y.size > 2 and np.all(np.isfinite(y)):
+            assert y.min() > 0
+
+
+@needs_mpl
+def test_fig1_draws_every_gain_indexes_from_one_and_flags_failures(tmp_path, captured):
+    from rnn_theory.numerics.infra.plotting import param_color
+    from rnn_theory.numerics.reproduce.plot_nonlinear import plot_fig1
+
+    plot_fig1(tmp_path, *fig1_data())
+    (fig,) = captured
+    assert_stands_alone(fig)
+    axes = fig._test_axes
+    for j in range(3):  # each task: 3 gains in each of the three rows
+        for row in range(3):
+            colors = {tuple(np.round(c, 6)) for x, y, lab, c in axes[row * 3 + j]["lines"]
+                      if len(np.atleast_1d(x)) > 1}
+            assert {tuple(np.round(param_color(g), 6)) for g in (0.0, 0.9, 1.8)} <= colors
+        sv_x = [np.asarray(x) for x, y, lab, c in axes[3 + j]["lines"]]
+        assert all(x[0] == 1 for x in sv_x), "singular-value index must start at 1"
+    texts = " ".join(legend_texts(fig))
+    assert "not converged" in texts and "spike at step 200" in texts
+
+
+@needs_mpl
+def test_fig2_fig4_cosine_and_zhu_stand_alone(tmp_path, captured):
+    from rnn_theory.numerics.reproduce.plot_linear import plot_fig4
+    from rnn_theory.numerics.reproduce.plot_nonlinear import plot_cosine, plot_fig2
+    from rnn_theory.numerics.reproduce.plot_zhu import plot_angles, plot_landscape, plot_learning_curves
+
+    gs = [0.0, 0.5, 0.9]
+    norm = {k: [] for k in ("zhat", "g", "quantity", "mean", "std", "n", "theory")}
+    for zh in (0.5, 2.0):
+        for g in gs:
+            for q in ("tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio"):
+                for k, v in zip(norm, (zh, g, q, 1 - g**2, 0.05, 2, 1 - g**2)):
+                    norm[k].append(v)
+    plot_fig4(tmp_path, norm)
+    agg = {"task": [], "g": [], "n_samples": [], "all_valid": []}
+    keys = ("converged_step", "dw_norm", "functional_rank", "shuffle_loss_ratio")
+    agg.update({f"{k}_{s}": [] for k in keys for s in ("mean", "std")})
+    for t in ("flipflop", "romo"):
+        for g in gs:
+            valid = not (t == "romo" and g == 0.0)
+            for k, v in (("task", t), ("g", g), ("n_samples", 2), ("all_valid", int(valid))):
+                agg[k].append(v)
+            for k in keys:
+                agg[f"{k}_mean"].append(1.0 + g if valid else float("nan"))
+                agg[f"{k}_std"].append(0.1 if valid else float("nan"))
+    plot_fig2(tmp_path, agg)
+    steps = np.arange(0, 100)
+    closs = {"g": np.repeat(gs, steps.size), "step": np.tile(steps, 3),
+             "loss": np.concatenate([np.exp(-steps * g / 10) for g in gs])}
+    eig = {"g": [], "step": [], "index": [], "real": [], "imag": []}
+    for g in gs:
+        for st in (0, 95):
+            for i in range(4):
+                for k, v in zip(eig, (g, st, i, 0.5 + 0.1 * i, 0.2 * g)):
+                    eig[k].append(v)
+    plot_cosine(tmp_path, closs, eig)
+    it = np.arange(50)
+    lc = {"rule": [], "lr": [], "iteration": [], "loss": []}
+    for r in ("dW1", "dW2"):
+        for lr in (0.1, 1.0):
+            y = np.exp(-lr * it / 10)
+            if r == "dW1" and lr == 1.0:
+                y = y[:20]  # diverged: curve cut
+            lc["rule"] += [r] * y.size
+            lc["lr"] += [lr] * y.size
+            lc["iteration"] += list(range(y.size))
+            lc["loss"] += list(y)
+    summary = {"rule": ["dW1", "dW1", "dW2", "dW2"], "lr": [0.1, 1.0, 0.1, 1.0], "diverged_at": [-1, 20, -1, -1]}
+    plot_learning_curves(tmp_path, lc, summary)
+    plot_angles(tmp_path, {"lr": np.repeat([0.1, 1.0], 10), "iteration": np.tile(np.arange(10), 2),
+                           "angle_12": np.linspace(80, 60, 20), "angle_23": np.linspace(5, 1, 20)})
+    t = np.linspace(-1, 1, 21)
+    L = {"t": t, "loss_w": np.vstack([1 + 10 * t**2, 1 + 1 / (0.01 + (t - 0.3) ** 2)]),
+         "loss_a": np.vstack([1 + t**2, 1 + 2 * t**2]), "t_boundary": np.array([0.35])}
+    plot_landscape(tmp_path, L, {"w_grid": t, "loss_grid": 1 + t**2})
+    assert len(captured) == 6
+    for fig in captured:
+        assert_stands_alone(fig)
+    texts = " ".join(legend_texts(captured[-3]))
+    assert "diverged" in texts
+    texts = " ".join(legend_texts(captured[-1]))
+    assert "random direction 1" in texts and "random direction 2" in texts
+    for name in ("fig4", "fig2", "cosine", "learning_curves", "angles", "landscape"):
+        assert (tmp_path / f"{name}.png").exists()
+
+
+@needs_mpl
+def test_curves_theory_only_writes_documented_files_and_png(tmp_path):
+    from rnn_theory.numerics.cli import main
+
+    out = tmp_path / "c"
+    assert main(["curves", "--out", str(out), "--samples", "0", "--steps", "60", "--zhat", "0.5",
+                 "--format", "pdf", "--no-progress"]) == 0
+    for name in ("loss.csv", "singular_values.csv", "fig3.png", "fig3.pdf"):
+        assert (out / name).exists(), name
+    header = (out / "loss.csv").read_text().splitlines()[0]
+    assert header.split(",") == ["zhat", "g", "seed", "source", "tau", "tau_tilde", "loss"]
+    assert not (out / "theory_curves.csv").exists()
+
+
+def test_without_matplotlib_a_one_line_note_names_the_extra(tmp_path, monkeypatch, capsys):
+    from rnn_theory.numerics.cli import main
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    monkeypatch.setattr(plotting, "_noted", False)
+    assert plotting.pyplot() is None
+    assert main(["curves", "--out", str(tmp_path), "--samples", "0", "--steps", "20", "--zhat", "0.5",
+                 "--g", "0", "--no-progress"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "[plot]" in err[0] and "matplotlib" in err[0]
+    assert (tmp_path / "loss.csv").exists() and not (tmp_path / "fig3.png").exists()
+
+
+def test_unknown_figure_format_is_one_clear_error():
+    from rnn_theory.theory.errors import RNNTheoryError
+
+    with pytest.raises(RNNTheoryError, match="jpg"):
+        with plotting.figure_formats(["jpg"]):
+            pass
+
+
+@needs_mpl
+def test_one_colour_per_parameter_value():
+    assert plotting.param_color(0.9) == plotting.param_color(0.9)
+    cols = [plotting.param_color(g) for g in (0.0, 0.6, 0.9, 1.8)]
+    assert len({tuple(c) for c in cols}) == 4
+
+
+# ------------------------------------------------------------------ progress
+def test_progress_prints_first_line_before_any_work_and_an_eta():
+    buf = io.StringIO()
+    bar = Progress(4, "sweep", unit="runs", stream=buf, interval=60)
+    bar.start()
+    first = buf.getvalue()
+    assert first.startswith("sweep: 0/4 runs") and "ETA ?" in first
+    bar.update()
+    assert "ETA" in buf.getvalue().splitlines()[-1] and "ETA ?" not in buf.getvalue().splitlines()[-1]
+    bar.close()
+
+
+def test_progress_heartbeat_while_a_run_is_busy():
+    import time
+
+    buf = io.StringIO()
+    with Progress(3, "fig1", stream=buf, interval=0.05):
+        time.sleep(0.3)  # nothing finishes, but the log keeps showing the elapsed time
+    assert len(buf.getvalue().splitlines()) >= 3
+
+
+def test_progress_is_silenceable(monkeypatch):
+    buf = io.StringIO()
+    with Progress(3, "x", stream=buf, enabled=False) as bar:
+        bar.update()
+    assert buf.getvalue() == ""
+    monkeypatch.setenv("RNN_THEORY_NO_PROGRESS", "1")
+    with Progress(3, "x", stream=buf) as bar:
+        bar.update()
+    assert buf.getvalue() == ""
+    items = [1, 2]
+    assert progress(items) is items
