@@ -10,6 +10,7 @@ from rnn_theory.numerics.checks.early import check_early
 from rnn_theory.numerics.checks.g0 import check_g0
 from rnn_theory.numerics.checks.gradients import check_gradients
 from rnn_theory.numerics.checks.moments import check_moments
+from rnn_theory.numerics.checks.outlier import check_outlier
 from rnn_theory.numerics.checks.report import CheckReport, CheckRow, Settings
 from rnn_theory.numerics.checks.sweep import check_sweep
 from rnn_theory.numerics.checks.user import user_rows
@@ -24,6 +25,7 @@ CHECKS: dict[str, Callable] = {
     "sweep": check_sweep,
     "g0": check_g0,
     "collapse": check_collapse,
+    "outlier": check_outlier,
 }
 
 
