@@ -51,7 +51,7 @@ def check_outlier(settings: Settings) -> list:
     the row passes when no seed has one.
     """
     n = 512 if settings.quick else 1024
-    seeds = 4
+    seeds = 6
     cfgs = [dict(n=n, g=g, zhat=z, lr0=lr0, steps=st, seed=s) for g, z, lr0, st in OUTLIER_CASES for s in range(seeds)]
     vals = _pmap(_outlier_run, cfgs, settings, "outlier runs")
     rows = []

@@ -49,8 +49,25 @@ def test_trajectory_rejects_bad_checkpoints():
 
 @pytest.mark.slow
 def test_outlier_check_rows_pass_quick():
-    """The judged rows of `rnn-theory check --only outlier --quick` (N = 512, 4 seeds)."""
+    """The judged rows of `rnn-theory check --only outlier --quick` (N = 512, 6 seeds)."""
     from rnn_theory.numerics.checks import Settings, check_outlier
 
     rows = check_outlier(Settings(quick=True, show_progress=False))
     assert rows and all(r.passed is not False for r in rows), [(r.name, r.theory, r.simulated, r.tolerance) for r in rows]
+
+
+def test_curves_command_writes_the_outlier_curve(tmp_path):
+    from rnn_theory.numerics.cli import main
+    from rnn_theory.numerics.infra.io import read_csv
+    from rnn_theory.theory import exact_g0
+    from rnn_theory.theory.outlier import emergence_time
+
+    assert main(["curves", "--out", str(tmp_path), "--samples", "0", "--g", "0", "0.6", "--zhat", "2",
+                 "--steps", "80"]) == 0
+    c = read_csv(tmp_path / "outlier.csv")
+    g, tt, lam = (np.array(c[k], dtype=float) for k in ("g", "tau_tilde", "lambda_out"))
+    s0 = (g == 0) & (tt > 0)
+    np.testing.assert_allclose(lam[s0], exact_g0.solve(2.0, tt[s0])["top_eig"], rtol=1e-9)
+    ttc = emergence_time(0.6, 2.0)[1]
+    s6 = g == 0.6
+    assert np.all(np.isnan(lam[s6 & (tt < 0.99 * ttc)])) and np.all(lam[s6 & (tt > 1.01 * ttc)] > 0.6)
