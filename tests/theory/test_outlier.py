@@ -107,3 +107,38 @@ def test_phi_mixed_reduces_to_random_matrix_at_lambda_one():
         lhs = phi_mixed_field(w).as_expr().subs(lam, 1)
         rhs = rm.phi(w.replace("R", "B")).subs(rm.g, sp.sqrt(xg))
         assert sp.cancel(lhs - rhs) == 0
+
+
+def test_overlap_matrix_vs_finite_n():
+    """M_ji = b_j^T R(lambda) a_i for the atoms of the order-3 series at N = 2000 vs the large-N values.
+
+    Fluctuations of a bilinear form b^T R a are O(|a||b| |R|_F/N) = O(N^-1/2) relative; tolerance
+    5 |a||b| sqrt(tr(R R^T)/N) / sqrt(N)."""
+    from rnn_theory.theory.linear.symbols import p_w
+    from rnn_theory.theory.outlier import outlier_system
+
+    N, g, lv = 2000, 0.5, 1.3
+    rng = np.random.default_rng(7)
+    W0 = g * rng.standard_normal((N, N)) / np.sqrt(N)
+    m = rng.standard_normal(N)
+    w = rng.standard_normal(N)
+    m *= np.sqrt(N) / np.linalg.norm(m)
+    w /= np.sqrt(N) * np.linalg.norm(w)
+    B = np.linalg.inv(np.eye(N) - W0)
+    R = np.linalg.inv(lv * np.eye(N) - W0)
+    mats = {"B": B, "T": B.T}
+
+    def vec(atom):
+        base, word = atom
+        v = w if base == "w" else m
+        for c in reversed(word):
+            v = mats[c] @ v
+        return v
+
+    sysm = outlier_system(3)
+    scale = np.sqrt(np.sum(R * R) / N) / np.sqrt(N)
+    for j, b in enumerate(sysm["right"]):
+        for i, a in enumerate(sysm["left"]):
+            va, vb = vec(a), vec(b)
+            th = float(sysm["M"][j, i].subs({p_w: 1 / N, xg: g * g, lam: lv}))
+            assert abs(vb @ R @ va - th) <= 5 * np.linalg.norm(va) * np.linalg.norm(vb) * scale, (a, b)
