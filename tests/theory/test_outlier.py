@@ -74,7 +74,7 @@ def test_g0_series_converges_to_exact_with_order():
 
 def test_no_outlier_at_start_and_at_small_zhat():
     assert np.isnan(top_eigenvalue(0.6, 2.0, [0.0])[0])
-    assert np.all(np.isnan(top_eigenvalue(0.6, 0.5, np.array([0.3, 1.0]) * (1 - 0.36) ** 2)))
+    assert np.all(np.isnan(top_eigenvalue(0.6, 0.5, np.array([0.3, 0.6]) * (1 - 0.36) ** 2)))
 
 
 def test_outlier_leaves_the_bulk_at_the_emergence_time():

@@ -101,10 +101,10 @@ def phi_mixed_field(word: str):
 def phi_mixed(word: str):
     r"""Large-N normalised trace of a word in ``B``, ``T``, ``R``, ``S`` (sympy, in :data:`xg` = g², :data:`lam`).
 
-    >>> phi_mixed("RT")
-    1/(lambda - x)
-    >>> sp.factor(phi_mixed("TRB"))
-    lambda/((x - 1)*(lambda - x)*(x - lambda*1))
+    >>> sp.cancel(phi_mixed("RT") * (lam - xg))   # phi(R B^T) = 1/(lambda - g^2)
+    1
+    >>> sp.cancel(phi_mixed("TRB") * (lam - xg) * (1 - xg))
+    1
     """
     return sp.factor(phi_mixed_field(word).as_expr())
 
