@@ -49,9 +49,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=2048)
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=0)
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
-    rows = simulate_cases(a.n, range(a.seeds))
+    rows = simulate_cases(a.n, range(a.first_seed, a.first_seed + a.seeds))
     write_csv(a.out, {k: [r[k] for r in rows] for k in rows[0]})
     return 0
 

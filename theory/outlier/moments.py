@@ -135,8 +135,17 @@ def series_route(word: str, nmax: int):
 
 
 def sd_series(word: str, nmax: int):
-    """Taylor coefficients in x of the Schwinger–Dyson value, as polynomials in y = 1/lambda."""
+    """Taylor coefficients in x of the Schwinger–Dyson value, as polynomials in y = 1/lambda.
+
+    Power-series division of numerator by denominator in x (exact rational arithmetic).
+    """
     y = sp.Symbol("y")
-    f = phi_mixed(word).subs(lam, 1 / y)
-    ser = sp.series(sp.cancel(f), xg, 0, nmax + 1).removeO()
-    return [sp.expand(sp.cancel(ser.coeff(xg, k))) for k in range(nmax + 1)]
+    num, den = sp.fraction(sp.cancel(phi_mixed(word).subs(lam, 1 / y)))
+    pn, pd = sp.Poly(num, xg), sp.Poly(den, xg)
+    p = [pn.coeff_monomial(xg**k) for k in range(nmax + 1)]
+    q = [pd.coeff_monomial(xg**k) for k in range(nmax + 1)]
+    out = []
+    for k in range(nmax + 1):
+        ck = sp.cancel((p[k] - sum(q[j] * out[k - j] for j in range(1, k + 1))) / q[0])
+        out.append(sp.expand(ck))
+    return out
