@@ -31,7 +31,8 @@ __all__ = ["MODULES", "ENTRY_POINT_GROUP", "available_modules", "all_derivations
 ENTRY_POINT_GROUP = "rnn_theory.derivations"
 
 MODULES = ["rnn_theory.theory.linear", "rnn_theory.theory.random_matrix", "rnn_theory.theory.exact_g0",
-           "rnn_theory.theory.exact_g0_eigen", "rnn_theory.theory.fixed_point_metric", "rnn_theory.theory.scaling"]
+           "rnn_theory.theory.exact_g0_eigen", "rnn_theory.theory.fixed_point_metric", "rnn_theory.theory.scaling",
+           "rnn_theory.theory.outlier"]
 
 
 def available_modules(modules=None) -> list:

@@ -31,6 +31,8 @@ All draws use fixed seeds, so the table is deterministic.  The checks (spec sect
 5. **R8** g = 0: learning curve, :math:`\tau_c`, final :math:`\|\Delta W\|`, :math:`s_2`, top
    eigenvalue vs the exact solution; exact rank 2.
 6. **Collapse**: the time to a quarter of the way, in :math:`\tilde\tau`, vs g.
+7. **Outlier** (beyond the paper): the top real eigenvalue of :math:`W` outside the bulk vs
+   :func:`rnn_theory.theory.outlier.top_eigenvalue` (:mod:`~rnn_theory.numerics.checks.outlier`).
 
 Public API: :func:`run_checks` → :class:`CheckReport` (``.rows``, ``.passed``,
 ``.table()``, ``.to_json()``), :data:`CHECKS`.
@@ -51,6 +53,7 @@ from rnn_theory.numerics.checks.early import _early_run, _poly_coeffs, check_ear
 from rnn_theory.numerics.checks.g0 import _g0_run, _top_eig_lowrank, check_g0  # noqa: F401
 from rnn_theory.numerics.checks.gradients import _EPS, check_gradients  # noqa: F401
 from rnn_theory.numerics.checks.moments import check_moments  # noqa: F401
+from rnn_theory.numerics.checks.outlier import check_outlier  # noqa: F401
 from rnn_theory.numerics.checks.parallel import _pmap  # noqa: F401
 from rnn_theory.numerics.checks.report import (  # noqa: F401
     ALPHA,

@@ -12,6 +12,7 @@ from rnn_theory.numerics.checks.g0 import check_g0
 from rnn_theory.numerics.checks.gradients import check_gradients
 from rnn_theory.numerics.checks.identities import check_identities
 from rnn_theory.numerics.checks.moments import check_moments
+from rnn_theory.numerics.checks.outlier import check_outlier
 from rnn_theory.numerics.checks.report import CheckReport, CheckRow, Settings
 from rnn_theory.numerics.checks.sweep import check_sweep
 from rnn_theory.numerics.checks.user import user_rows
@@ -28,6 +29,7 @@ CHECKS: dict[str, Callable] = {
     "g0": check_g0,
     "collapse": check_collapse,
     "beyond": check_beyond,
+    "outlier": check_outlier,
 }
 
 

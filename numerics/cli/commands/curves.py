@@ -4,7 +4,11 @@ Writes ``loss.csv`` and ``singular_values.csv`` in long format: for each (zhat, 
 first-order and third-order (clipped once z reaches zhat, the Fig 3 convention) theory,
 the exact g = 0 solution where g = 0, and simulated runs (``--samples`` per setting, 0 for
 theory only; the same two files), against tau (= lr x steps) and tau~ (= lr0 x steps), and
-``fig3.png`` (plus PDF/SVG with ``--format``; needs the ``[plot]`` extra).  Simulation runs are
+``fig3.png`` (plus PDF/SVG with ``--format``; needs the ``[plot]`` extra).  ``outlier.csv`` holds
+the theory of the top real eigenvalue of W outside the bulk (beyond the paper,
+:func:`rnn_theory.theory.outlier.top_eigenvalue`; NaN while no eigenvalue lies outside the
+disc of radius g or once it reaches 1), with ``truncation`` = |order 5 − order 4| as the
+series' error estimate (g > 0).  Simulation runs are
 saved under OUT/runs and reused when the command is rerun.  ``rnn-theory reproduce
 schuessler-fig3`` / ``schuessler-fig4`` write the paper's full setups.
 OUT must be new, empty or an rnn-theory output folder; runs rerun with other settings into
@@ -46,6 +50,7 @@ def run(args) -> int:
         paths = write_curves(args.out, n=args.n, gains=args.g, zhats=args.zhat, samples=args.samples,
                              steps=args.steps, seed=args.seed, workers=args.workers,
                              show_progress=not args.no_progress)
+    paths.append(_outlier_csv(args.out, args.g, args.zhat, args.steps))
     if args.beyond:
         paths.append(_write_beyond(args))
     for p in paths:
@@ -71,3 +76,28 @@ def _write_beyond(args):
                 for k in ("tau", "tau_tilde", "z", "loss", "s1", "s2"):
                     cols[k].extend(cur[k].tolist())
     return write_csv(Path(args.out) / "beyond_curves.csv", cols)
+
+
+def _outlier_csv(out, gains, zhats, steps):
+    """Theory of the outlier of W along learning (order-5 series; exact at g = 0)."""
+    import numpy as np
+
+    from rnn_theory.numerics.infra.io import write_csv
+    from rnn_theory.numerics.reproduce.schuessler_linear import LR0
+    from rnn_theory.theory.outlier import top_eigenvalue
+
+    cols = {k: [] for k in ("zhat", "g", "source", "tau", "tau_tilde", "lambda_out", "truncation")}
+    for zh in zhats:
+        for g in gains:
+            tt = np.linspace(0, LR0.get(float(zh), 0.003) * steps, 201)
+            tau = tt * (1 - g * g) ** 2
+            lam5 = top_eigenvalue(g, zh, tau, order=5)
+            trunc = np.abs(lam5 - top_eigenvalue(g, zh, tau, order=4)) if g > 0 else np.zeros_like(tt)
+            bad = ~(lam5 < 1)  # W unstable beyond 1: the fixed-point theory stops there
+            lam5[bad], trunc[bad] = np.nan, np.nan
+            src = "exact_g0" if g == 0 else "outlier_order5"
+            for k, v in (("zhat", [zh] * tt.size), ("g", [g] * tt.size), ("source", [src] * tt.size),
+                         ("tau", tau.tolist()), ("tau_tilde", tt.tolist()), ("lambda_out", lam5.tolist()),
+                         ("truncation", trunc.tolist())):
+                cols[k].extend(v)
+    return write_csv(Path(out) / "outlier.csv", cols)
