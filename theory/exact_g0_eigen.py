@@ -57,6 +57,16 @@ def _trunc(e, k):
     return sp.expand(sum(e.coeff(tau, j) * tau**j for j in range(k + 1)))
 
 
+def _compose_trunc(series_in_b, bt, k):
+    """``series_in_b`` at ``b = bt`` truncated at :math:`\tau^k`, by Horner's rule with a
+    truncation after every product (the plain substitution expands every power in full)."""
+    poly = sp.Poly(series_in_b, b)
+    out = sp.Integer(0)
+    for coeff in poly.all_coeffs():
+        out = _trunc(out * bt + coeff, k)
+    return out
+
+
 @lru_cache(maxsize=None)
 def top_eigenvalue_series(order: int = 6) -> dict:
     r"""Series in :math:`\tau` (through :math:`\tau^{order}`, ``order <= 6``) of the top
@@ -65,7 +75,7 @@ def top_eigenvalue_series(order: int = 6) -> dict:
     K = int(order)
     ser = taylor_series()
     bt = _trunc(ser["b"], K)
-    top = _trunc(eigenvalues()["top_b_series"].subs(b, bt), K)
+    top = _compose_trunc(eigenvalues()["top_b_series"], bt, K)
     tr = _trunc(ser["trace_dw"], K)
     ratio = sp.nsimplify(sp.simplify(top.coeff(tau, 2) / tr.coeff(tau, 2)))
     return {"top_eig": top, "trace_dw": tr, "ratio_leading": ratio}
