@@ -29,6 +29,8 @@ GALLERY = {
     "farrell-fig3": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
     "farrell-fig4": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
     "farrell-fig5": ["pr.png", "pr_lowd.png"],
+    "schuessler-lstm": ["truncation.png", "singular_values.png"],
+    "zhu-digits": ["digits.png", "two_layer_digits.png"],
 }
 
 
