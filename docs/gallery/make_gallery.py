@@ -25,6 +25,12 @@ GALLERY = {
     "schuessler-fig4": ["fig4.png"],
     "schuessler-cosine": ["cosine.png"],
     "zhu-linear": ["learning_curves.png", "angles.png", "landscape.png"],
+    "farrell-fig2": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
+    "farrell-fig3": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
+    "farrell-fig4": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
+    "farrell-fig5": ["pr.png", "pr_lowd.png"],
+    "schuessler-lstm": ["truncation.png", "singular_values.png"],
+    "zhu-digits": ["digits.png", "two_layer_digits.png"],
 }
 
 
