@@ -5,6 +5,7 @@ import os
 import time
 from typing import Callable
 
+from rnn_theory.numerics.checks.absolute import check_absolute
 from rnn_theory.numerics.checks.beyond import check_beyond
 from rnn_theory.numerics.checks.collapse import check_collapse
 from rnn_theory.numerics.checks.early import check_early
@@ -25,6 +26,7 @@ CHECKS: dict[str, Callable] = {
     "moments": check_moments,
     "early": check_early,
     "sweep": check_sweep,
+    "absolute": check_absolute,
     "g0": check_g0,
     "collapse": check_collapse,
     "beyond": check_beyond,
