@@ -67,6 +67,7 @@ from rnn_theory.numerics.checks.report import (  # noqa: F401
     _tcrit,
 )
 from rnn_theory.numerics.checks.runner import CHECKS, run_checks
+from rnn_theory.numerics.checks.stability import check_stability_threshold  # noqa: F401
 from rnn_theory.numerics.checks.sweep import (  # noqa: F401
     _drift,
     _shuffle_construction,

@@ -14,6 +14,7 @@ from rnn_theory.numerics.checks.gradients import check_gradients
 from rnn_theory.numerics.checks.identities import check_identities
 from rnn_theory.numerics.checks.moments import check_moments
 from rnn_theory.numerics.checks.report import CheckReport, CheckRow, Settings
+from rnn_theory.numerics.checks.stability import check_stability_threshold
 from rnn_theory.numerics.checks.sweep import check_sweep
 from rnn_theory.numerics.checks.user import user_rows
 
@@ -28,6 +29,7 @@ CHECKS: dict[str, Callable] = {
     "sweep": check_sweep,
     "absolute": check_absolute,
     "g0": check_g0,
+    "stability": check_stability_threshold,
     "collapse": check_collapse,
     "beyond": check_beyond,
 }

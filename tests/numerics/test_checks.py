@@ -133,3 +133,21 @@ def test_next_order_coefficients_match_the_exact_g0_taylor_limit():
     for k in a:
         assert abs(a[k] - b[k]) < 0.02 * abs(b[k])
     assert a["tau_c"] < 0 < a["mean_grad"]  # faster learning and larger gradients at larger zhat
+
+
+def test_stability_rows_pass_and_a_wrong_end_gain_fails(monkeypatch):
+    """lr_c = 2/G*: GD below it ends at the exact G*; a 10 % error in G* fails the row."""
+    from rnn_theory.numerics.checks.stability import check_stability_threshold
+    from rnn_theory.theory import exact_g0
+
+    rows = check_stability_threshold(checks.Settings(quick=True))
+    assert [r.passed for r in rows] == [True, True]
+    solve = exact_g0.solve
+
+    def wrong(*a, **k):
+        out = dict(solve(*a, **k))
+        out["G"] = out["G"] * 1.1
+        return out
+
+    monkeypatch.setattr(exact_g0, "solve", wrong)
+    assert check_stability_threshold(checks.Settings(quick=True))[0].passed is False
