@@ -86,7 +86,7 @@ ho = x/\hat z^p`,
 
     >>> c = next_order_coefficients()
     >>> round(c["tau_c"], 2), round(c["dw_norm"], 2), round(c["mean_grad"], 2)
-    (-1.11, -0.74, 0.72)
+    (-1.11, -0.74, 0.71)
     """
     a, b = _exact_g0_observables(z1), _exact_g0_observables(z2)
     return {k: (b[k] / a[k] - 1) / (z2**2 - z1**2) for k in a}
