@@ -75,10 +75,11 @@ def first_order_solution() -> dict:
     # with an initial offset z0 < zhat (finite N): the root that reduces to the z0 = 0 one
     roots = sp.solve(sp.Eq(loss.subs(tau, tc) / L0, TAU_C_THRESHOLD), tc)
     tau_c_z0 = next(r for r in roots if sp.simplify(r.subs(z0, 0)).is_positive)
-    tau_c = sp.simplify(tau_c_z0.subs(z0, 0))
+    tau_c = sp.simplify(sp.solve(sp.Eq(loss.subs(z0, 0).subs(tau, tc) / L0, TAU_C_THRESHOLD), tc)[0])
     grad_z0 = (zhat - z_sol) * norm_u0 * norm_v0  # |eps| |u0||v0|, eps > 0 while z0 < zhat
     mean_grad_z0 = sp.simplify((sp.integrate(grad_z0.subs(tau, s), (s, 0, tau_c_z0)) / tau_c_z0).subs(p_m, 1 / p_w))
-    mean_grad = sp.simplify(mean_grad_z0.subs(z0, 0))
+    grad_norm = grad_z0.subs(z0, 0)
+    mean_grad = sp.simplify((sp.integrate(grad_norm.subs(tau, s), (s, 0, tau_c)) / tau_c).subs(p_m, 1 / p_w))
     return {
         "tau_c_z0": tau_c_z0, "mean_grad_z0": mean_grad_z0,
         "G": G0, "z": z_sol, "loss": loss, "int_eps": int_eps, "dw_norm": dw_norm,
