@@ -27,7 +27,8 @@ All draws use fixed seeds, so the table is deterministic.  The checks (spec sect
 4. **R5/R7** over g = 0…0.9 at ẑ = 0.5: normalised :math:`\tau_c`, :math:`\|\Delta W\|`, mean
    gradient vs :math:`(1-g^2)^2`, :math:`1-g^2`, :math:`1/(1-g^2)`; the shuffle law for the
    first-order construction; the measured shuffle loss of trained networks (reported) and
-   the drift at ẑ = 2.
+   the drift at ẑ = 2 (reported).  **R5 absolute** (:mod:`~rnn_theory.numerics.checks.absolute`):
+   the same observables at ẑ = 0.2, not normalised, vs the derived first-order solution.
 5. **R8** g = 0: learning curve, :math:`\tau_c`, final :math:`\|\Delta W\|`, :math:`s_2`, top
    eigenvalue vs the exact solution; exact rank 2.
 6. **Collapse**: the time to a quarter of the way, in :math:`\tilde\tau`, vs g.
@@ -48,6 +49,7 @@ is importable from this package.
 from __future__ import annotations
 
 # private helpers are re-exported so that ``checks._row`` etc. keep working
+from rnn_theory.numerics.checks.absolute import check_absolute  # noqa: F401
 from rnn_theory.numerics.checks.collapse import check_collapse  # noqa: F401
 from rnn_theory.numerics.checks.early import _early_run, _poly_coeffs, check_early  # noqa: F401
 from rnn_theory.numerics.checks.g0 import _g0_run, _top_eig_lowrank, check_g0  # noqa: F401
@@ -68,6 +70,7 @@ from rnn_theory.numerics.checks.report import (  # noqa: F401
     _tcrit,
 )
 from rnn_theory.numerics.checks.runner import CHECKS, run_checks
+from rnn_theory.numerics.checks.stability import check_stability_threshold  # noqa: F401
 from rnn_theory.numerics.checks.sweep import (  # noqa: F401
     _drift,
     _shuffle_construction,

@@ -20,7 +20,7 @@ def check_collapse(settings: Settings, _cache: dict | None = None) -> list:
     delta-method Student-t bound plus the series' next order, estimated as the cubic
     correction's effect times :math:`\tilde\tau_{1/4}`.
     """
-    from rnn_theory.theory.linear import third_order
+    from rnn_theory.theory.linear import third_order, validity_limit
 
     if _cache is not None and "sweep" in _cache:
         cfgs, runs = _cache["sweep"]
@@ -36,7 +36,8 @@ def check_collapse(settings: Settings, _cache: dict | None = None) -> list:
         return float(tt[k - 1] + (0.25 - y[k - 1]) * (tt[k] - tt[k - 1]) / (y[k] - y[k - 1]))
 
     def theory_tq(g):
-        tt = np.linspace(0, 1.0, 20001)
+        # the series only on its trusted range (validity_limit); the quarter-way point lies well inside
+        tt = np.linspace(0, min(1.0, validity_limit(g, zhat, order=3)), 20001)
         return t_quarter(tt, third_order(g, zhat, tt, tilde=True)["z"] / zhat)
 
     tq = {}

@@ -5,6 +5,7 @@ import os
 import time
 from typing import Callable
 
+from rnn_theory.numerics.checks.absolute import check_absolute
 from rnn_theory.numerics.checks.beyond import check_beyond
 from rnn_theory.numerics.checks.collapse import check_collapse
 from rnn_theory.numerics.checks.early import check_early
@@ -14,6 +15,7 @@ from rnn_theory.numerics.checks.identities import check_identities
 from rnn_theory.numerics.checks.moments import check_moments
 from rnn_theory.numerics.checks.outlier import check_outlier
 from rnn_theory.numerics.checks.report import CheckReport, CheckRow, Settings
+from rnn_theory.numerics.checks.stability import check_stability_threshold
 from rnn_theory.numerics.checks.sweep import check_sweep
 from rnn_theory.numerics.checks.user import user_rows
 
@@ -26,7 +28,9 @@ CHECKS: dict[str, Callable] = {
     "moments": check_moments,
     "early": check_early,
     "sweep": check_sweep,
+    "absolute": check_absolute,
     "g0": check_g0,
+    "stability": check_stability_threshold,
     "collapse": check_collapse,
     "beyond": check_beyond,
     "outlier": check_outlier,

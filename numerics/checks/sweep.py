@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from rnn_theory.numerics.checks.parallel import _pmap
-from rnn_theory.numerics.checks.report import CheckRow, Settings, _mean_sem, _ratio_stats, _row, _rng, _tcrit
+from rnn_theory.numerics.checks.report import Settings, _mean_sem, _ratio_stats, _row, _rng, _tcrit
 
 __all__ = ["check_sweep"]
 
@@ -139,7 +139,18 @@ def _shuffle_construction(settings: Settings) -> list:
 
 
 def _drift(settings: Settings, dev05: dict) -> list:
-    r"""At ẑ = 2 the deviations from the first-order laws grow (spec §6): report and check the sign."""
+    r"""At ẑ = 2 the deviations from the first-order laws grow (spec §6): reported, not judged.
+
+    No theory value exists for these rows: at ẑ = 2 and g ≥ 0.4 the first-order laws are
+    outside their regime (:math:`\hat z^2\beta \ge 4.8`); the series in :math:`\tilde\tau`
+    does not reach :math:`\tau_c` (its trusted range ends near :math:`\tilde\tau \approx 0.2`);
+    the mapped exact g = 0 solution is not exact at g > 0 (it fails at fifth order,
+    :mod:`rnn_theory.theory.scaling`) and has no error bound at :math:`\tau_c`; the exact
+    solution exists only at g = 0, where its ẑ = 2 values are judged by the R8 rows.  A sign
+    comparison of two simulations is no evidence for a formula, so the rows are ``info``: the
+    normalised value at ẑ = 2, with the ẑ = 0.5 deviation and the spec's expected direction
+    in the note.
+    """
     zhat, lr0 = 2.0, 0.003
     seeds = 4 if settings.quick else 6
     n = settings.sweep_n
@@ -150,7 +161,7 @@ def _drift(settings: Settings, dev05: dict) -> list:
     laws = {"tau_c": lambda g: convergence_time(g) / convergence_time(0.0),
             "dw_norm": lambda g: final_dw_norm(g, zhat) / final_dw_norm(0.0, zhat),
             "mean_grad": lambda g: mean_gradient(g, zhat) / mean_gradient(0.0, zhat)}
-    expected = {"tau_c": -1, "dw_norm": -1, "mean_grad": +1}  # faster, smaller dW, larger gradient
+    expected = {"tau_c": -1, "dw_norm": -1, "mean_grad": +1}  # spec 6: faster, smaller dW, larger gradient
     base = {k: [r[k] for c, r in zip(cfgs, runs) if c["g"] == 0.0] for k in laws}
     rows = []
     for key, law in laws.items():
@@ -159,12 +170,13 @@ def _drift(settings: Settings, dev05: dict) -> list:
             if len(vals) < 2:
                 continue
             R, se = _ratio_stats(vals, base[key])
-            d2, d05 = R - 1, dev05[key][g]
-            # passes when the deviation at zhat = 2 lies beyond the zhat = 0.5 one in the expected direction
-            ok = expected[key] * (d2 - d05) > 0
-            rows.append(CheckRow("drift at zhat=2 (spec 6)", f"{key} normalised, g={g}: dev(2) vs dev(0.5)",
-                                 d05, d2, float("nan"), bool(ok),
-                                 f"expected {'below' if expected[key] < 0 else 'above'} the zhat=0.5 deviation; "
-                                 f"N={n}, {len(vals)} seeds (+-{se:.2f})" if key == "tau_c" and g == 0.4 else "",
-                                 float(se), 0.0, len(vals)))
+            d05 = dev05[key][g]
+            agrees = expected[key] * (R - 1 - d05) > 0
+            note = (f"zhat=0.5 deviation {d05:+.3f}; spec 6 expects the zhat=2 one "
+                    f"{'below' if expected[key] < 0 else 'above'} it ({'as seen' if agrees else 'NOT seen'})")
+            if key == "tau_c" and g == 0.4:
+                note = (f"reported only: no closed form at zhat=2, g>0 (first order out of regime, series does not "
+                        f"reach tau_c, mapped g=0 solution not exact); N={n}, {len(vals)} seeds; " + note)
+            rows.append(_row("drift at zhat=2 (spec 6, reported)", f"{key} normalised, g={g}", 1.0, R,
+                             stat=_tcrit(len(vals)) * se, n=len(vals), info=True, note=note))
     return rows

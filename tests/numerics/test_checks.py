@@ -88,3 +88,66 @@ def test_quick_check_table_passes():
     for want in ("R1 gradient", "R3 moment rule", "R6 early curves", "R5 scaling with g (zhat=0.5)",
                  "R8 exact g=0 (zhat=2)", "collapse vs tau~"):
         assert want in names
+
+
+def test_absolute_rows_pass_and_a_wrong_tau_c_threshold_fails(monkeypatch):
+    """R5 absolute rows judge tau_c itself: the theory's threshold 1/10 instead of 1/20 fails
+    (the ratio-to-g=0 rows were blind to it).  The simulations are run once and reused."""
+    import importlib
+
+    import sympy as sp
+
+    from rnn_theory.numerics.checks import absolute as A
+
+    FO = importlib.import_module("rnn_theory.theory.linear.first_order")  # the module, not the function
+
+    monkeypatch.setattr(A, "GAINS", (0.0, 0.3))
+    cache = {}
+
+    def pmap_once(fn, cfgs, settings, label):
+        if "runs" not in cache:
+            cache["runs"] = [fn(c) for c in cfgs]
+        return cache["runs"]
+
+    monkeypatch.setattr(A, "_pmap", pmap_once)
+    rows = A.check_absolute(checks.Settings(quick=True))
+    assert len(rows) == 6 and all(r.passed for r in rows)
+    assert all(0 < r.systematic < r.tolerance for r in rows)
+    monkeypatch.setattr(FO, "TAU_C_THRESHOLD", sp.Rational(1, 10))
+    FO.first_order_solution.cache_clear()
+    A._first_order_fns.cache_clear()
+    try:
+        bad = A.check_absolute(checks.Settings(quick=True))
+    finally:
+        FO.first_order_solution.cache_clear()
+        A._first_order_fns.cache_clear()
+    by_name = {r.name: r.passed for r in bad}
+    assert by_name["tau_c, g=0.0"] is False and by_name["mean gradient, g=0.0"] is False
+
+
+def test_next_order_coefficients_match_the_exact_g0_taylor_limit():
+    """c_x from two small zhat agrees with the same quotient at smaller zhat (O(zhat^2) remainder)."""
+    from rnn_theory.numerics.checks.absolute import next_order_coefficients
+
+    a, b = next_order_coefficients(), next_order_coefficients(0.02, 0.04)
+    for k in a:
+        assert abs(a[k] - b[k]) < 0.02 * abs(b[k])
+    assert a["tau_c"] < 0 < a["mean_grad"]  # faster learning and larger gradients at larger zhat
+
+
+def test_stability_rows_pass_and_a_wrong_end_gain_fails(monkeypatch):
+    """lr_c = 2/G*: GD below it ends at the exact G*; a 10 % error in G* fails the row."""
+    from rnn_theory.numerics.checks.stability import check_stability_threshold
+    from rnn_theory.theory import exact_g0
+
+    rows = check_stability_threshold(checks.Settings(quick=True))
+    assert [r.passed for r in rows] == [True, True]
+    solve = exact_g0.solve
+
+    def wrong(*a, **k):
+        out = dict(solve(*a, **k))
+        out["G"] = out["G"] * 1.1
+        return out
+
+    monkeypatch.setattr(exact_g0, "solve", wrong)
+    assert check_stability_threshold(checks.Settings(quick=True))[0].passed is False

@@ -42,6 +42,10 @@ def speedup(gv):
 
 
 # ============================================================================ R5 first order
+#: convergence criterion of tau_c: L < TAU_C_THRESHOLD * L0 (spec: 0.05)
+TAU_C_THRESHOLD = sp.Rational(1, 20)
+
+
 @lru_cache(maxsize=None)
 def first_order_solution() -> dict:
     r"""Derive the frozen-B solution (R5).  Returns a dict of sympy expressions.
@@ -50,7 +54,8 @@ def first_order_solution() -> dict:
     and sympy ``dsolve``-s :math:`dz/d\tau = (\hat z - z)\beta^2`, :math:`z(0) = z_0`.
     Keys: ``z``, ``loss``, ``int_eps`` (:math:`\int_0^\tau\varepsilon`), ``dw_norm``,
     ``dw_norm_final``, ``tau_c``, ``tau_tilde_c``, ``mean_grad``, ``mean_grad_coeff``,
-    ``G`` and the large-N pieces.
+    ``G`` and the large-N pieces; ``tau_c_z0`` and ``mean_grad_z0`` keep a finite-N offset
+    :math:`z_0 < \hat z` (with :math:`\beta^2` standing for the learning gain :math:`G(0)`).
     """
     zf = sp.Function("z")
     G0 = sp.factor((p_w * rm.phi("BT", in_beta=True)) * (p_m * rm.phi("TB", in_beta=True))).subs(p_m, 1 / p_w)
@@ -67,11 +72,16 @@ def first_order_solution() -> dict:
     loss = (zhat - z_sol) ** 2 / 2
     L0 = zhat**2 / 2
     tc = sp.Symbol("tau_c", positive=True)
-    tau_c = sp.solve(sp.Eq(loss.subs(z0, 0).subs(tau, tc) / L0, sp.Rational(1, 20)), tc)
-    tau_c = sp.simplify(tau_c[0])
-    grad_norm = (zhat - z_sol.subs(z0, 0)) * norm_u0 * norm_v0  # |eps| |u0||v0|, eps > 0
+    # with an initial offset z0 < zhat (finite N): the root that reduces to the z0 = 0 one
+    roots = sp.solve(sp.Eq(loss.subs(tau, tc) / L0, TAU_C_THRESHOLD), tc)
+    tau_c_z0 = next(r for r in roots if sp.simplify(r.subs(z0, 0)).is_positive)
+    tau_c = sp.simplify(sp.solve(sp.Eq(loss.subs(z0, 0).subs(tau, tc) / L0, TAU_C_THRESHOLD), tc)[0])
+    grad_z0 = (zhat - z_sol) * norm_u0 * norm_v0  # |eps| |u0||v0|, eps > 0 while z0 < zhat
+    mean_grad_z0 = sp.simplify((sp.integrate(grad_z0.subs(tau, s), (s, 0, tau_c_z0)) / tau_c_z0).subs(p_m, 1 / p_w))
+    grad_norm = grad_z0.subs(z0, 0)
     mean_grad = sp.simplify((sp.integrate(grad_norm.subs(tau, s), (s, 0, tau_c)) / tau_c).subs(p_m, 1 / p_w))
     return {
+        "tau_c_z0": tau_c_z0, "mean_grad_z0": mean_grad_z0,
         "G": G0, "z": z_sol, "loss": loss, "int_eps": int_eps, "dw_norm": dw_norm,
         "dw_norm_final": dw_final, "tau_c": tau_c, "tau_tilde_c": sp.cancel(tau_c * beta**2),
         "mean_grad": mean_grad, "mean_grad_coeff": sp.cancel(mean_grad / (zhat * beta)),

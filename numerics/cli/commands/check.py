@@ -21,7 +21,8 @@ def add_arguments(p):
                    help="smaller runs (< 1 minute on 2 cores); the full mode takes a few minutes")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON to FILE")
     p.add_argument("--only", nargs="+", metavar="CHECK",
-                   help="run only these checks: gradient identities moments early sweep g0 collapse beyond outlier, or the "
+                   help="run only these checks: gradient identities moments early sweep absolute g0 stability "
+                        "collapse beyond outlier, or the "
                         "name of a --module (user modules always run)")
     p.add_argument("--module", metavar="NAME", action="append", default=[],
                    help="also run a user's module exposing checks(quick) (repeatable; "
