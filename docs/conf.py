@@ -38,7 +38,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
 root_doc = "index"
-exclude_patterns = ["_build", "examples", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "jupyter_execute"]
+exclude_patterns = ["_build", "examples", "data", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "jupyter_execute"]
 
 # MyST: $...$ and $$...$$ maths, amsmath environments, heading anchors for in-page links
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]

@@ -73,3 +73,12 @@ def test_run_folder_records_provenance(tmp_path):
     assert p["python"] == ".".join(map(str, sys.version_info[:3]))
     on_disk = json.loads((d / "config.json").read_text())
     assert on_disk["provenance"] == provenance()
+
+
+def test_no_control_characters_in_sources():
+    """A docstring written through a non-raw string turns ``\\tau`` into a TAB and ``\\varphi``
+    into a vertical tab; the rendered maths is then wrong.  No source has them."""
+    bad = [f"{py}:{i}" for folder in FOLDERS.values() for py in folder.rglob("*.py")
+           for i, line in enumerate(py.read_text(encoding="utf-8").splitlines(), 1)
+           if any(ch in line for ch in "\t\x0b\x0c\r")]
+    assert bad == []

@@ -76,11 +76,8 @@ def next_order_coefficients(z1: float = 0.05, z2: float = 0.1) -> dict:
     r"""Relative :math:`\hat z^2` coefficient :math:`c_x` of the exact g = 0 observables.
 
     With :math:`x(\hat z) = x_1\hat z^p(1 + c_x\hat z^2 + O(\hat z^4))` (p = 0 for
-    :math:`	au_c`, 1 for :math:`\|\Delta W\|` and the mean gradient),
-    :math:`c_x = (
-ho(z_2)/
-ho(z_1) - 1)/(z_2^2 - z_1^2)` with :math:`
-ho = x/\hat z^p`,
+    :math:`\tau_c`, 1 for :math:`\|\Delta W\|` and the mean gradient),
+    :math:`c_x = (\rho(z_2)/\rho(z_1) - 1)/(z_2^2 - z_1^2)` with :math:`\rho = x/\hat z^p`,
     from the exact solution alone (final state by mpmath, the curve by its ODE) — not from
     the first-order formula under test nor from simulation.  Cost: about two seconds.
 

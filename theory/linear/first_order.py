@@ -204,7 +204,7 @@ _G0_TERMS = 6  # compare G(0) with the counting route through g^(2*_G0_TERMS)
 
 
 def _g0_matches_counting(G0) -> bool:
-    r"""Independent route for R4: :math:`arphi(BB^	op) = \sum_n c_n g^{2n}` with :math:`c_n`
+    r"""Independent route for R4: :math:`\varphi(BB^\top) = \sum_n c_n g^{2n}` with :math:`c_n`
     counted as non-crossing pairings (not the Schwinger–Dyson closed form :math:`G` is built
     from), squared and compared with the Taylor series of :math:`G(0)` coefficient by coefficient."""
     x = sp.Symbol("x")

@@ -6,8 +6,8 @@ the exact g = 0 solution where g = 0, and simulated runs (``--samples`` per sett
 theory only; the same two files), against tau (= lr x steps) and tau~ (= lr0 x steps), and
 ``fig3.png`` (plus PDF/SVG with ``--format``; needs the ``[plot]`` extra).  ``outlier.csv`` holds
 the theory of the top real eigenvalue of W outside the bulk (beyond the paper,
-:func:`rnn_theory.theory.outlier.top_eigenvalue`; NaN while no eigenvalue lies outside the
-disc of radius g or once it reaches 1), with ``truncation`` = |order 5 − order 4| as the
+``rnn_theory.theory.outlier.top_eigenvalue``; NaN while no eigenvalue lies outside the
+disc of radius g or once it reaches 1), with ``truncation`` = abs(order 5 − order 4) as the
 series' error estimate (g > 0).  Simulation runs are
 saved under OUT/runs and reused when the command is rerun.  ``rnn-theory reproduce
 schuessler-fig3`` / ``schuessler-fig4`` write the paper's full setups.

@@ -4,7 +4,7 @@
 one itself).  A folder belongs to reproduction NAME when its ``provenance.json`` (written
 by ``reproduce``) says so, or else when its name is NAME or starts with ``NAME-`` / ``NAME_``
 (e.g. ``zhu-digits-seed1``); several folders of one NAME are pooled as seeds.  For each
-claim of :data:`rnn_theory.numerics.reproduce.claims.CLAIMS` the Markdown report gives the
+claim of ``rnn_theory.numerics.reproduce.claims.CLAIMS`` the Markdown report gives the
 paper's statement, the package's value with its spread over seeds, the verdict (holds /
 partly / does not / no data) with its rule, and the figure beside it; then the folders
 with their wall times.  The default output is ``RESULTS_DIR/reproductions.md``; an existing

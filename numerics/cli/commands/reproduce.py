@@ -13,7 +13,7 @@ functions mark or refuse diverged runs; see their summaries' ``diverged`` column
 ``--float32`` trains in float32, as the papers' code did (passed as ``dtype="float32"``;
 the default stays float64).  ``--as-published`` selects the authors' definitions where
 they differ from the package's (``as_published=True``; docs/differences.md); it applies to
-the reproductions whose function takes it (zhu-linear, zhu-digits, farrell-*).  The
+the reproductions whose function takes it (zhu-linear, zhu-digits, ``farrell-*``).  The
 choice is recorded in ``DIR/reproduce-options.json``; rerunning into the same folder with
 other options is an error, so runs of different precision or definitions never mix.
 """
