@@ -83,7 +83,7 @@ def test_exponents_and_defect_signs():
 
 @pytest.fixture(scope="module")
 def _b_matrix():
-    g, n = 0.5, 600
+    g, n = 0.3, 600
     rng = np.random.default_rng(12)
     W0 = g * rng.standard_normal((n, n)) / np.sqrt(n)
     return g, np.linalg.inv(np.eye(n) - W0)
@@ -95,7 +95,13 @@ def _b_matrix():
 @example(wa="BTB", wb="TBT")
 def test_word_algebra_inner_products_match_traces(_b_matrix, wa, wb):
     """The moments behind every order of the series at beta != 1 (the symbolic checks of B1 only
-    pin beta = 1): atom inner products vs (1/N) tr of explicit products at N = 600, g = 0.5."""
+    pin beta = 1): atom inner products vs (1/N) tr of explicit products at N = 600, g = 0.3.
+
+    Tolerance: (1/N) tr of a product of L resolvent factors B = sum_k W0^k deviates from its
+    limit by O(sum_k C(k+L-1, L-1) g^k / N) = O((1-g)^{-L}/N) (fluctuation and bias of the
+    traces of W0^k); 5x that.  At g = 0.3 this stays below the ~10 % a beta-only error makes
+    (beta = 1.099) up to L = 6, the pinned examples; at g = 0.5 a fixed allowance failed for
+    fresh seeds ((1-g)^{-6} = 64, an 8.5 % deviation at N = 600)."""
     from rnn_theory.theory.linear.symbols import p_w
     from rnn_theory.theory.linear.word_algebra import _inner
 
@@ -110,5 +116,5 @@ def test_word_algebra_inner_products_match_traces(_b_matrix, wa, wb):
 
     theory = float((_inner(("w", wa), ("w", wb)).as_expr() / p_w).subs(L.beta, 1 / (1 - g * g)))
     sim = np.trace(word(wa).T @ word(wb)) / B.shape[0]
-    # finite-N bias O(1/N) times a polynomial in beta that grows with the word length
-    assert sim == pytest.approx(theory, rel=0.03 * (1 + len(wa) + len(wb)) / 4)
+    length = len(wa) + len(wb)
+    assert sim == pytest.approx(theory, rel=5 * (1 - g) ** (-length) / B.shape[0])
