@@ -159,3 +159,14 @@ def test_curve_function_bad_input():
         L.curve_function("nope")
     with pytest.raises(DomainError, match="backend"):
         L.curve_function("z", backend="torch")
+
+
+def test_atom_latex_names_follow_the_letters():
+    """Letter T is B^T, letter B is B: u0 = B^T w and v0 = B m (spec R6), read off the word.
+
+    Kills the word_algebra mutant that swapped the two letters in the printed derivations
+    (mutation run of docs/check.md, issue 13)."""
+    from rnn_theory.theory.linear.word_algebra import _atom_vector_name
+    assert _atom_vector_name(("w", "T")) == r"\left(B^{\top} w\right)"
+    assert _atom_vector_name(("m", "B")) == r"\left(B m\right)"
+    assert _atom_vector_name(("m", "")) == r"\left(m\right)"
