@@ -8,8 +8,12 @@ A mutant is killed if RUNNER exits non-zero (mutmut 2.5 counts only exit code 1,
 mutant that breaks collection shows as survived there; and its result cache crashed with
 'Attribute Mutant.line is required' on this tree).  String mutations are skipped; the
 file is restored after each mutant.  Prints one JSON line per mutant and a summary.
+With MUT_SAMPLE=K (and MUT_SEED=S) only a seeded random sample of K of the line's mutants
+is run (string mutants are drawn then skipped, so fewer may run).
 """
 import json
+import os
+import random
 import subprocess
 import sys
 import time
@@ -23,6 +27,11 @@ for r in ranges.split(","):
     lines_ok.update(range(a - 1, b))  # mutmut line_number is 0-based
 orig = open(path).read()
 ids = [m for m in list_mutations(Context(source=orig, filename=path)) if m.line_number in lines_ok]
+if os.environ.get("MUT_SAMPLE"):  # a seeded random sample of the mutants (loaded machines)
+    k = int(os.environ["MUT_SAMPLE"])
+    if k < len(ids):
+        picked = sorted(random.Random(int(os.environ.get("MUT_SEED", "0"))).sample(range(len(ids)), k))
+        ids = [ids[i] for i in picked]
 res = []
 for k, mid in enumerate(ids):
     ctx = Context(source=orig, mutation_id=mid, filename=path)

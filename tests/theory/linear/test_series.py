@@ -159,3 +159,28 @@ def test_curve_function_bad_input():
         L.curve_function("nope")
     with pytest.raises(DomainError, match="backend"):
         L.curve_function("z", backend="torch")
+
+
+def test_atom_latex_names_follow_the_letters():
+    """Letter T is B^T, letter B is B: u0 = B^T w and v0 = B m (spec R6), read off the word.
+
+    Kills the word_algebra mutant that swapped the two letters in the printed derivations
+    (mutation run of docs/check.md, issue 13)."""
+    from rnn_theory.theory.linear.word_algebra import _atom_vector_name
+    assert _atom_vector_name(("w", "T")) == r"\left(B^{\top} w\right)"
+    assert _atom_vector_name(("m", "B")) == r"\left(B m\right)"
+    assert _atom_vector_name(("m", "")) == r"\left(m\right)"
+
+
+@pytest.mark.parametrize("order", [3, 5])
+def test_series_curves_accept_the_validity_limit_itself(order):
+    """The documented range is closed (trusted for tau_tilde <= validity_limit): the limit
+    itself is accepted silently, a time 1e-9 beyond it is warned about.  Kills the surviving
+    mutant ``worst > lim -> worst >= lim`` of curves._check_validity (issue 13)."""
+    import warnings
+    lim = L.validity_limit(0.5, 1.0, order=order)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        L.series_curves(0.5, 1.0, [0.0, lim], order=order, tilde=True)
+    with pytest.warns(RuntimeWarning, match="outside the range"):
+        L.series_curves(0.5, 1.0, [lim * (1 + 1e-9)], order=order, tilde=True)
