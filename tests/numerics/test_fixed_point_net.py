@@ -140,5 +140,15 @@ def test_digits_ranking_and_dw1_instability():
         out[rule] = train(net, data, cfg, np.random.default_rng([0, 2]))
     assert np.max(out["dW1"].history["max_real_eig_w"]) > 1.0
     assert np.max(out["dW3"].history["max_real_eig_w"]) < 1.0
-    assert out["dW3"].final_test_accuracy > out["dW1"].final_test_accuracy
+    assert out["dW3"].diverged_step == -1
+    dw1 = out["dW1"]
+    if dw1.diverged_step >= 0:
+        # The instability in full (spec §6: "after aggressive Euclidean training a fixed point
+        # may not exist; the error is then correct"): the dynamics lost their stable fixed
+        # point, the run is recorded as diverged, and a number is reported only if the last
+        # model before that still has fixed points for the whole test split.
+        assert dw1.history["max_real_eig_w"][-1] > 1.0
+        assert np.isnan(dw1.final_test_accuracy) or out["dW3"].final_test_accuracy > dw1.final_test_accuracy
+    else:
+        assert out["dW3"].final_test_accuracy > dw1.final_test_accuracy
     assert out["dW3"].final_test_accuracy > 0.5          # far above chance (0.1) after 3 epochs
