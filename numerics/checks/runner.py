@@ -8,6 +8,7 @@ from typing import Callable
 from rnn_theory.numerics.checks.absolute import check_absolute
 from rnn_theory.numerics.checks.beyond import check_beyond
 from rnn_theory.numerics.checks.collapse import check_collapse
+from rnn_theory.numerics.checks.divergence import check_divergence
 from rnn_theory.numerics.checks.early import check_early
 from rnn_theory.numerics.checks.g0 import check_g0
 from rnn_theory.numerics.checks.gradients import check_gradients
@@ -31,6 +32,7 @@ CHECKS: dict[str, Callable] = {
     "absolute": check_absolute,
     "g0": check_g0,
     "stability": check_stability_threshold,
+    "divergence": check_divergence,
     "collapse": check_collapse,
     "beyond": check_beyond,
     "outlier": check_outlier,

@@ -151,3 +151,27 @@ def test_stability_rows_pass_and_a_wrong_end_gain_fails(monkeypatch):
 
     monkeypatch.setattr(exact_g0, "solve", wrong)
     assert check_stability_threshold(checks.Settings(quick=True))[0].passed is False
+
+
+def test_divergence_row_passes_and_a_trainer_stopping_early_fails(monkeypatch):
+    """Spec R9: the stop lands exactly at the crossing (dense eigenvalues, independent of the
+    trainer's det(I - W) test); a trainer that keeps the state one step before fails the row."""
+    from rnn_theory.numerics.checks import divergence as D
+    from rnn_theory.numerics.linear import training as T
+
+    rows = D.check_divergence(checks.Settings(quick=True))
+    assert [r.passed for r in rows] == [True, None]
+    # the row's rebuilt "next state" is the trainer's next state (non-diverging run, same seed)
+    r1 = T.train_linear(48, 0.5, 1.0, 0.01, 7, np.random.default_rng(3))
+    r2 = T.train_linear(48, 0.5, 1.0, 0.01, 8, np.random.default_rng(3))
+    _, lam_next = D._refused_state(r1)
+    assert np.isclose(lam_next, T.max_real_eig(r2.W0 + r2.dW), rtol=0, atol=1e-12)
+
+    descend = T._descend
+
+    def early(*a, **k):   # seeded bug: keep the state one step before the refused update
+        k_done, msg = descend(*a, **k)
+        return (k_done - 1, msg) if msg else (k_done, msg)
+
+    monkeypatch.setattr(T, "_descend", early)
+    assert D.check_divergence(checks.Settings(quick=True))[0].passed is False

@@ -5,7 +5,10 @@ Run with ``python -m pytest -m slow tests/numerics/test_farrell_claims.py``.
 Reduced sizes (to fit the ~8 min slow budget on 2 cores), stated here and in the docs:
 N = 200 and the paper's optimiser, learning rates and batch size throughout, 3 seeds, but
 * high-d CE runs: 10 epochs of 400 samples (the paper's Fig. 2d protocol) instead of 40 × 800;
-* low-d runs: γ = 250 trained for ``LOWD_EPOCHS`` epochs instead of 80; γ = 20 only as long
+* low-d runs (orthogonal input): γ = 250 trained for ``LOWD_EPOCHS`` epochs instead of 80;
+  two-neuron input: γ = 250 for the paper's 80 (``TWO_EPOCHS``; at 50 epochs it is still
+  learning — training accuracy 0.85–0.95 — and held-out accuracy over seeds 0–2 is 0.80 or
+  0.90 depending only on the round-off of the BLAS thread count); γ = 20 only as long
   as the comparison needs (early-epoch accuracy, equal-epoch accuracy);
 * MSE + noise: 2 seeds, ``MSE_EPOCHS`` epochs instead of 40;
 * accuracy on 500 fresh balanced samples, Lyapunov spectra from 4 initial conditions.
@@ -20,6 +23,7 @@ pytestmark = pytest.mark.slow
 
 SEEDS = (0, 1, 2)
 LOWD_EPOCHS = 50
+TWO_EPOCHS = 80
 LOWD_SHORT = 12
 TWO_SHORT = 25
 MSE_EPOCHS = 20
@@ -35,7 +39,7 @@ def _configs():
             cfg.append(dict(name=f"lo-{g:g}-{s}", gamma=g, seed=s, d=2,
                             epochs=LOWD_EPOCHS if g == 250 else LOWD_SHORT, lyap_epochs=[0], **COMMON))
             cfg.append(dict(name=f"two-{g:g}-{s}", gamma=g, seed=s, d=2, input_mode="two_neurons",
-                            epochs=LOWD_EPOCHS if g == 250 else TWO_SHORT, lyap_epochs=[], **COMMON))
+                            epochs=TWO_EPOCHS if g == 250 else TWO_SHORT, lyap_epochs=[], **COMMON))
     for s in SEEDS[:2]:
         for sig in (0.0, 0.5):
             cfg.append(dict(name=f"mse-{sig:g}-{s}", gamma=250.0, seed=s, d=200, loss="mse", lr=1e-3,
