@@ -100,10 +100,17 @@ def _mark_diverged(ax, diverged, x):
         ax.set_ylim(lo, hi)
 
 
-def _finish(ax, n_seeds, *, loc="best", extra=()):
+def _finish(ax, n_seeds):
+    """Legend under the panel (it never hides a curve): the curves, then what lines and bands are."""
     handles, labels = ax.get_legend_handles_labels()
-    handles = list(handles) + list(extra) + [_band_handle(n_seeds)]
-    ax.legend(handles=handles, loc=loc)
+    handles = list(handles) + [_band_handle(n_seeds)]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+
+
+def _integer_x(ax):
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _readout(ax, T):
@@ -256,6 +263,8 @@ def plot_lyapunov(out, lyap, *, title: str, name: str = "lyapunov", diverged=())
     a.set(xlabel=r"index $i$", ylabel=r"Lyapunov exponent $\lambda_i$ (nats/step)",
           title="spectrum before and after training")
     b.set(xlabel="epoch", ylabel=r"top exponent $\lambda_1$ (nats/step)", title=r"$\lambda_1$ at each checkpoint")
+    _integer_x(a)
+    _integer_x(b)
     if ep.size:
         _mark_diverged(b, list(diverged), float(ep.max()))
     _finish(a, n)
@@ -298,9 +307,10 @@ def plot_accuracy(out, acc, *, title: str, name: str = "accuracy", diverged=()) 
                              marker="o", label=_gamma_label(g)))
     ax.set_ylim(-0.02, 1.04)
     ax.set(xlabel="epoch", ylabel="test accuracy (fresh samples)", title=title)
+    _integer_x(ax)
     if g_all.size:
         _mark_diverged(ax, list(diverged), float(C["epoch"].astype(float).max()))
-    _finish(ax, n, loc="lower right")
+    _finish(ax, n)
     return _save(fig, out, name)
 
 
