@@ -318,7 +318,8 @@ def farrell_record(cfg, diverged=False):
         lyap_ep = []
     lam = [np.linspace(0.2 if g > 100 else 0.03, -1.0, 10) - 0.05 * e * (g < 100) + 0.01 * sd for e in lyap_ep]
     acc = 1 - 0.9 * np.exp(-(epochs + sd) / (1.0 if g > 100 else 2.0))
-    arrays = dict(pr_before=before, pr_after=after, lyap_epochs=np.array(lyap_ep), lyap_nats=np.array(lam).reshape(-1, 10),
+    arrays = dict(pr_before=before, pr_after=after, lyap_epochs=np.array(lyap_ep),
+                  lyap_nats=np.array(lam).reshape(-1, 10),
                   holdout_before=np.vstack([np.ones(11), 0.4 + 0.02 * np.arange(11) + 0.05 * sd]),
                   holdout_after=np.vstack([np.ones(11), np.minimum(1.0, 0.5 + 0.08 * np.arange(11))]))
     c.update(final_accuracy=float(acc[-1]), pr_T_before=float(before[10]), pr_T_after=float(after[10]),
@@ -408,7 +409,8 @@ def test_farrell_fig5_draws_the_noise_runs_and_keeps_its_csvs(tmp_path, captured
     assert "Fig. 5a" in hi._test_axes[0]["title"] and "high-d" in hi._test_axes[0]["title"]
     assert "Fig. 5b" in lo._test_axes[0]["title"] and "low-d" in lo._test_axes[0]["title"]
     assert "250" in noise._test_suptitle and "MSE" in noise._test_suptitle
-    assert [a["title"] for a in noise._test_axes] == [r"hidden noise $\sigma_h=0$ (none)", r"hidden noise $\sigma_h=0.5$"]
+    assert [a["title"] for a in noise._test_axes] == [r"hidden noise $\sigma_h=0$ (none)",
+                                                      r"hidden noise $\sigma_h=0.5$"]
     for fig in captured:
         assert_stands_alone(fig)
         for a in fig._test_axes:
