@@ -28,7 +28,7 @@ GALLERY = {
     "farrell-fig2": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
     "farrell-fig3": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
     "farrell-fig4": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
-    "farrell-fig5": ["pr.png", "pr_lowd.png"],
+    "farrell-fig5": ["pr.png", "pr_lowd.png", "pr_noise.png"],
     "schuessler-lstm": ["truncation.png", "singular_values.png"],
     "zhu-digits": ["digits.png", "two_layer_digits.png"],
 }

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["pyplot", "save_figure", "figure_formats", "param_color", "log_ylim", "mark_unconverged",
-           "STYLE", "PARAM_RANGES", "MISSING_NOTE",
+           "STYLE", "PARAM_RANGES", "LOG_PARAMS", "MISSING_NOTE",
            "add_format_argument", "current_formats"]
 
 #: rcParams shared by every figure (applied by :func:`pyplot`)
@@ -38,7 +38,11 @@ STYLE = {
     "axes.formatter.use_mathtext": True,
 }
 #: the value range mapped onto the colour map for each named parameter
-PARAM_RANGES = {"g": (0.0, 2.0), "gamma": (0.0, 4.0), "zhat": (0.0, 2.5), "lr": (-2.0, 0.6), "n": (4.0, 11.0)}
+#: (log10 of the value for the names in :data:`LOG_PARAMS`)
+PARAM_RANGES = {"g": (0.0, 2.0), "gamma": (1.0, 3.0), "zhat": (0.0, 2.5), "lr": (-2.0, 0.6), "n": (4.0, 11.0)}
+#: parameters placed on their colour range by log10: learning rate, network size and Farrell's
+#: γ (γ = 20 and 250 differ by a factor, and γ ∈ [10, 1000] spans the map)
+LOG_PARAMS = ("lr", "n", "gamma")
 _CMAP = "plasma"
 MISSING_NOTE = ("rnn-theory: matplotlib is not installed, so no figure was written (the CSV files were); "
                 "install the plot extra: pip install 'rnn-theory[plot]'")
@@ -135,8 +139,9 @@ def save_figure(fig, path, dpi: int | None = None) -> Path:
 def param_color(value: float, name: str = "g"):
     """The colour of parameter ``name`` at ``value``: the same in every figure.
 
-    ``value`` is placed on :data:`PARAM_RANGES` ``[name]`` (log10 for ``lr`` and ``n``) and
-    read off the plasma map, truncated at 0.9 so that no curve is pale yellow.
+    ``value`` is placed on :data:`PARAM_RANGES` ``[name]`` (log10 for the names in
+    :data:`LOG_PARAMS`: ``lr``, ``n`` and ``gamma``) and read off the plasma map, truncated at
+    0.9 so that no curve is pale yellow.
 
     >>> param_color(0.0) == param_color(0.0)
     True
@@ -147,7 +152,7 @@ def param_color(value: float, name: str = "g"):
 
     lo, hi = PARAM_RANGES.get(name, (0.0, 1.0))
     v = float(value)
-    if name in ("lr", "n"):
+    if name in LOG_PARAMS:
         v = np.log10(max(v, 1e-300))
     x = 0.9 * float(np.clip((v - lo) / (hi - lo), 0.0, 1.0))
     return matplotlib.colormaps[_CMAP](x)

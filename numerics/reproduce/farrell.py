@@ -25,9 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from rnn_theory.numerics.infra.plotting import pyplot, save_figure
+from rnn_theory.numerics.infra.plotting import pyplot
 
 from rnn_theory.numerics.infra.io import write_csv
 from rnn_theory.numerics.infra.sweep import run_sweep
@@ -56,14 +54,33 @@ def _base(s, **kw):
 
 
 def _run(configs, out, workers, show_progress):
+    """Run (or load) every configuration; diverged runs are returned too (see :func:`_split`)."""
     executor = "serial" if workers == 1 else None
-    runs = run_sweep(_farrell_run, configs, Path(out) / "runs", executor=executor,
+    return run_sweep(_farrell_run, configs, Path(out) / "runs", executor=executor,
                      max_workers=workers, show_progress=show_progress)
-    bad = [n for n, r in runs.items() if r.config.get("diverged")]
-    if bad:  # every run is saved; the figures need every run trained
-        raise RNNTheoryError(f"{len(bad)} run(s) diverged ({', '.join(bad[:3])}); the figure is not made — "
-                             "see diverged_reason in their config.json")
-    return runs
+
+
+def _split(records):
+    """``(trained, diverged)``: the records that trained, and one dict per diverged run
+    (``gamma``, ``seed``, ``noise``, ``step``, ``name``) for the figures' ✕ marks."""
+    ok, bad = [], []
+    for rec in records:
+        c = rec.config
+        if c.get("diverged"):
+            bad.append(dict(gamma=float(c["gamma"]), seed=int(c["seed"]), noise=float(c.get("hidden_noise", 0.0)),
+                            step=c.get("diverged_step"), name=c.get("name", rec.path.name if rec.path else "?")))
+        else:
+            ok.append(rec)
+    return ok, bad
+
+
+def _raise_if_diverged(diverged):
+    """After the CSVs and figures are written, report diverged runs as an error (exit status)."""
+    if diverged:
+        names = ", ".join(d["name"] for d in diverged[:3])
+        raise RNNTheoryError(f"{len(diverged)} run(s) diverged ({names}); the CSVs and figures hold only the "
+                             "runs that trained, the diverged ones are marked ✕ in the figures — see "
+                             "diverged_reason in their config.json")
 
 
 def _farrell_run(cfg):  # module-level indirection keeps the import light for the CLI
@@ -174,58 +191,29 @@ def _pca_rows(records, n_points=600):
 
 # ----------------------------------------------------------------------------- plots
 def _plots(out: Path, written: list, panels: dict):
-    """PNG per panel when matplotlib is installed (``[plot]`` extra); silently skipped otherwise."""
-    plt = pyplot()
-    if plt is None:
+    """Write a PNG per panel when matplotlib is installed (``[plot]`` extra); skipped otherwise.
+
+    Parameters
+    ----------
+    out : Path
+        Output folder.
+    written : list
+        The written PNG paths are appended.
+    panels : dict
+        ``file name -> (kind, columns, title, diverged)`` with ``kind`` one of ``"pr"``,
+        ``"pr_noise"``, ``"lyap"``, ``"acc"``, ``"holdout"`` (functions of
+        :mod:`rnn_theory.numerics.reproduce.plot_farrell`), ``columns`` the CSV's columns,
+        ``title`` the figure's title and ``diverged`` the diverged runs of that condition
+        (from :func:`_split`).
+    """
+    from rnn_theory.numerics.reproduce import plot_farrell as pf
+
+    if pyplot() is None:
         return
-    colors = {20.0: "tab:blue", 250.0: "tab:red"}
-    for fname, (kind, cols) in panels.items():
-        fig, ax = plt.subplots(figsize=(4.5, 3.2))
-        g = np.asarray(cols["gamma"], float)
-        if kind == "pr":
-            st, t, v = np.asarray(cols["stage"]), np.asarray(cols["t"]), np.asarray(cols["pr"], float)
-            for gam in np.unique(g):
-                for stage, ls in (("before", "--"), ("after", "-")):
-                    sel = (g == gam) & (st == stage)
-                    ts = np.unique(t[sel])
-                    med = [np.median(v[sel & (t == k)]) for k in ts]
-                    ax.plot(ts, med, ls, color=colors.get(gam), label=f"γ={gam:g} {stage}")
-            ax.set_xlabel("t"), ax.set_ylabel("PR")
-        elif kind == "lyap":
-            e, i, v = np.asarray(cols["epoch"]), np.asarray(cols["index"]), np.asarray(cols["exponent_nats"], float)
-            for gam in np.unique(g):
-                for ep in np.unique(e):
-                    sel = (g == gam) & (e == ep)
-                    idx = np.unique(i[sel])
-                    ax.plot(idx + 1, [np.median(v[sel & (i == k)]) for k in idx], "o-", ms=3,
-                            color=colors.get(gam), alpha=0.3 + 0.7 * (ep == e.max()),
-                            label=f"γ={gam:g} ep {ep}")
-            ax.axhline(0, color="k", lw=0.5)
-            ax.set_xlabel("index"), ax.set_ylabel("exponent (nats/step)")
-        elif kind == "acc":
-            e, v = np.asarray(cols["epoch"]), np.asarray(cols["accuracy"], float)
-            for gam in np.unique(g):
-                sel = g == gam
-                es = np.unique(e[sel])
-                ax.plot(es, [np.median(v[sel & (e == k)]) for k in es], "o-", color=colors.get(gam),
-                        label=f"γ={gam:g}")
-            ax.set_xlabel("epoch"), ax.set_ylabel("accuracy")
-        elif kind == "holdout":
-            st, t = np.asarray(cols["stage"]), np.asarray(cols["t"])
-            for gam in np.unique(g):
-                for stage, ls in (("before", "--"), ("after", "-")):
-                    sel = (g == gam) & (st == stage)
-                    ts = np.unique(t[sel])
-                    for col, mk in (("train_accuracy", "o"), ("test_accuracy", "s")):
-                        v = np.asarray(cols[col], float)
-                        ax.plot(ts, [np.median(v[sel & (t == k)]) for k in ts], ls + mk, ms=3,
-                                color=colors.get(gam), label=f"γ={gam:g} {stage} {col.split('_')[0]}")
-            ax.set_xlabel("t"), ax.set_ylabel("logistic-regression accuracy")
-        ax.legend(fontsize=5)
-        fig.tight_layout()
-        path = out / fname
-        save_figure(fig, path, dpi=120)
-        written.append(path)
+    draw = {"pr": pf.plot_pr, "pr_noise": pf.plot_pr_noise, "lyap": pf.plot_lyapunov, "acc": pf.plot_accuracy,
+            "holdout": pf.plot_holdout}
+    for fname, (kind, cols, title, diverged) in panels.items():
+        written.extend(draw[kind](out, cols, title=title, name=Path(fname).stem, diverged=diverged))
 
 
 # ----------------------------------------------------------------------------- figures
@@ -241,7 +229,7 @@ def _variant(dtype, as_published) -> dict:
 
 
 def _standard_figure(out, prefix, quick, seed, workers, show_progress, *, d, input_mode, epochs_key,
-                     accuracy_run=False, dtype=None, as_published=False):
+                     title, accuracy_run=False, dtype=None, as_published=False):
     s = _settings(quick)
     v = _variant(dtype, as_published)
     out = prepare_output_dir(out)
@@ -256,8 +244,8 @@ def _standard_figure(out, prefix, quick, seed, workers, show_progress, *, d, inp
                             lyap_epochs=[], holdout=False, **_base(s, d=d, n_train=s["n_train"] // 2), **v)
                        for g in GAMMAS for sd in seeds]
     recs = _run(configs + acc_configs, out, workers, show_progress)
-    main = [recs[c["name"]] for c in configs]
-    accr = [recs[c["name"]] for c in acc_configs] if accuracy_run else main
+    main, bad = _split([recs[c["name"]] for c in configs])
+    accr, bad_acc = _split([recs[c["name"]] for c in acc_configs]) if accuracy_run else (main, bad)
     written = []
     tables = {
         "pr.csv": _pr_rows(main),
@@ -271,9 +259,15 @@ def _standard_figure(out, prefix, quick, seed, workers, show_progress, *, d, inp
     tables["pca.csv"], tables["pca_readout.csv"] = pca, pca_ro
     for fname, cols in tables.items():
         written.append(write_csv(out / fname, cols))
-    _plots(out, written, {"pr.png": ("pr", tables["pr.csv"]), "lyapunov.png": ("lyap", tables["lyapunov.csv"]),
-                          "accuracy.png": ("acc", tables["accuracy.csv"]),
-                          "holdout.png": ("holdout", tables["holdout.csv"])})
+    fig, what = title
+    run = "short run, 400 samples per epoch" if accuracy_run else "main run"
+    _plots(out, written, {
+        "pr.png": ("pr", tables["pr.csv"], f"Fig. {fig}e: participation ratio, {what}", bad),
+        "lyapunov.png": ("lyap", tables["lyapunov.csv"], f"Fig. {fig}b: Lyapunov exponents, {what}", bad),
+        "accuracy.png": ("acc", tables["accuracy.csv"], f"Fig. {fig}d: accuracy, {what}\n({run})", bad_acc),
+        "holdout.png": ("holdout", tables["holdout.csv"],
+                        f"Fig. {fig}f, g: logistic regression on $h_t$, {what}", bad)})
+    _raise_if_diverged(bad + (bad_acc if accuracy_run else []))
     return written
 
 
@@ -282,6 +276,7 @@ def fig2(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     """High-d input (d = N = 200), orthogonal W_in, cross-entropy: chaos, PR, accuracy, holdout."""
     return _standard_figure(out, "fig2", quick, seed, workers, show_progress, d="N",
                             input_mode="orthogonal", epochs_key="highd", accuracy_run=True,
+                            title=("2", "high-d input ($d=N$), cross-entropy"),
                             dtype=dtype, as_published=as_published)
 
 
@@ -290,6 +285,7 @@ def fig3(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     """Low-d input (d = 2), orthogonal W_in, cross-entropy, 80 epochs."""
     return _standard_figure(out, "fig3", quick, seed, workers, show_progress, d=2,
                             input_mode="orthogonal", epochs_key="lowd",
+                            title=("3", "low-d input ($d=2$), cross-entropy"),
                             dtype=dtype, as_published=as_published)
 
 
@@ -298,6 +294,7 @@ def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     """Low-d input into neurons 0 and 1 only (W_in = I_{N x 2}), cross-entropy, 80 epochs."""
     return _standard_figure(out, "fig4", quick, seed, workers, show_progress, d=2,
                             input_mode="two_neurons", epochs_key="lowd",
+                            title=("4", "$d=2$ input into neurons 0 and 1, cross-entropy"),
                             dtype=dtype, as_published=as_published)
 
 
@@ -319,17 +316,23 @@ def fig5(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
                   holdout=False, **_base(s, d="N"), **_variant(dtype, as_published))
              for sig in (0.0, 0.5) for sd in seeds]
     recs = _run(hi + lo + noise, out, workers, show_progress)
-    get = lambda cs: [recs[c["name"]] for c in cs]  # noqa: E731
+    get = lambda cs: _split([recs[c["name"]] for c in cs])  # noqa: E731
+    (hi_ok, hi_bad), (lo_ok, lo_bad), (no_ok, no_bad) = get(hi), get(lo), get(noise)
     written = []
     tables = {
-        "pr.csv": _pr_rows(get(hi)),
-        "pr_lowd.csv": _pr_rows(get(lo)),
-        "pr_noise.csv": _pr_rows(get(noise), key_cols=("hidden_noise",)),
-        "accuracy.csv": _history_rows(get(hi), "accuracy", "accuracy"),
-        "summary.csv": _summary_rows(get(hi + lo + noise)),
+        "pr.csv": _pr_rows(hi_ok),
+        "pr_lowd.csv": _pr_rows(lo_ok),
+        "pr_noise.csv": _pr_rows(no_ok, key_cols=("hidden_noise",)),
+        "accuracy.csv": _history_rows(hi_ok, "accuracy", "accuracy"),
+        "summary.csv": _summary_rows(hi_ok + lo_ok + no_ok),
     }
     tables["pr_noise.csv"] = {("noise" if k == "hidden_noise" else k): v for k, v in tables["pr_noise.csv"].items()}
     for fname, cols in tables.items():
         written.append(write_csv(out / fname, cols))
-    _plots(out, written, {"pr.png": ("pr", tables["pr.csv"]), "pr_lowd.png": ("pr", tables["pr_lowd.csv"])})
+    _plots(out, written, {
+        "pr.png": ("pr", tables["pr.csv"], "Fig. 5a: high-d input ($d=N$), MSE", hi_bad),
+        "pr_lowd.png": ("pr", tables["pr_lowd.csv"], "Fig. 5b: low-d input ($d=2$), MSE", lo_bad),
+        "pr_noise.png": ("pr_noise", tables["pr_noise.csv"],
+                         r"Fig. 5, noise check: high-d input, MSE, $\gamma=250$, learning rate $10^{-3}$", no_bad)})
+    _raise_if_diverged(hi_bad + lo_bad + no_bad)
     return written

@@ -37,18 +37,25 @@ def captured(monkeypatch):
         snapshot(fig)
         return real(fig, path, dpi)
 
+    import rnn_theory.numerics.reproduce.plot_farrell as pf
     import rnn_theory.numerics.reproduce.plot_linear as pl
     import rnn_theory.numerics.reproduce.plot_nonlinear as pn
     import rnn_theory.numerics.reproduce.plot_zhu as pz
 
-    for mod in (pl, pn, pz):
+    for mod in (pl, pn, pz, pf):
         monkeypatch.setattr(mod, "save_figure", capture)
     return figs
 
 
 def snapshot(fig):
     """Record what the checks need before the figure is closed."""
-    fig._test_axes = [dict(xlabel=ax.get_xlabel(), ylabel=ax.get_ylabel(), ylim=ax.get_ylim(),
+    from matplotlib.collections import PolyCollection
+
+    fig._test_suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    fig._test_axes = [dict(xlabel=ax.get_xlabel(), ylabel=ax.get_ylabel(), ylim=ax.get_ylim(), title=ax.get_title(),
+                           bands=sum(isinstance(c, PolyCollection) for c in ax.collections),
+                           legend_size=min((t.get_fontsize() for t in ax.get_legend().get_texts()), default=None)
+                           if ax.get_legend() else None,
                            xlim=ax.get_xlim(), yscale=ax.get_yscale(), has_data=bool(ax.lines or ax.collections),
                            lines=[(ln.get_xdata(), ln.get_ydata(), ln.get_label(), ln.get_color()) for ln in ax.lines],
                            legend=[t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [])
@@ -289,6 +296,144 @@ def test_one_colour_per_parameter_value():
     assert plotting.param_color(0.9) == plotting.param_color(0.9)
     cols = [plotting.param_color(g) for g in (0.0, 0.6, 0.9, 1.8)]
     assert len({tuple(c) for c in cols}) == 4
+
+
+# ------------------------------------------------------------------ Farrell et al. 2022
+def farrell_record(cfg, diverged=False):
+    """A run record as ``farrell_run`` + ``run_sweep`` leave it, with synthetic numbers."""
+    from types import SimpleNamespace
+
+    g, sd = float(cfg["gamma"]), int(cfg["seed"])
+    c = dict(cfg)
+    if diverged:
+        c.update(diverged=True, diverged_step=37, diverged_reason="loss above 1e3 x initial")
+        return SimpleNamespace(config=c, arrays={}, history={"epoch": [0], "accuracy": [0.1]}, path=None)
+    t = np.arange(16)
+    noise = float(cfg.get("hidden_noise", 0.0))
+    before = 2 + (20 + g / 25) * np.exp(-t / (3 + g / 50)) + 0.3 * sd
+    after = before * (0.3 + 0.5 * np.exp(-t / 4)) * (1 - 0.5 * noise) + 0.2 * sd
+    epochs = np.arange(int(cfg.get("epochs", 4)) + 1)
+    lyap_ep = [e for e in (0, 1, 5, 10) if e < epochs[-1]] + [int(epochs[-1])]
+    if cfg.get("lyap_epochs") == []:
+        lyap_ep = []
+    lam = [np.linspace(0.2 if g > 100 else 0.03, -1.0, 10) - 0.05 * e * (g < 100) + 0.01 * sd for e in lyap_ep]
+    acc = 1 - 0.9 * np.exp(-(epochs + sd) / (1.0 if g > 100 else 2.0))
+    arrays = dict(pr_before=before, pr_after=after, lyap_epochs=np.array(lyap_ep),
+                  lyap_nats=np.array(lam).reshape(-1, 10),
+                  holdout_before=np.vstack([np.ones(11), 0.4 + 0.02 * np.arange(11) + 0.05 * sd]),
+                  holdout_after=np.vstack([np.ones(11), np.minimum(1.0, 0.5 + 0.08 * np.arange(11))]))
+    c.update(final_accuracy=float(acc[-1]), pr_T_before=float(before[10]), pr_T_after=float(after[10]),
+             top_lyap_before=float(lam[0][0]) if lam else float("nan"),
+             top_lyap_after=float(lam[-1][0]) if lam else float("nan"), orth_compression=0.5, diverged=False)
+    history = {"epoch": list(epochs), "accuracy": list(acc), "pr_T": list(after[10] + 0 * epochs)}
+    return SimpleNamespace(config=c, arrays=arrays, history=history, path=None)
+
+
+@pytest.fixture
+def fake_farrell(monkeypatch):
+    """Replace the training in ``farrell`` by synthetic records; names in ``bad`` diverge."""
+    import rnn_theory.numerics.reproduce.farrell as fr
+
+    bad = set()
+
+    def run(configs, out, workers, show_progress):
+        return {c["name"]: farrell_record(c, diverged=c["name"] in bad) for c in configs}
+
+    monkeypatch.setattr(fr, "_run", run)
+    return fr, bad
+
+
+FARRELL_LABELS = {"pr": ("$t$", "steps", r"\mathrm{PR}"), "lyapunov": ("nats/step", r"\lambda"),
+                  "accuracy": ("epoch", "accuracy"), "holdout": ("$t$", "steps", "accuracy")}
+
+
+@needs_mpl
+def test_farrell_figures_stand_alone_with_seed_bands_and_gamma_colours(tmp_path, captured, fake_farrell):
+    from matplotlib.colors import to_rgba
+
+    from rnn_theory.numerics.infra.plotting import STYLE, param_color
+
+    fr, _ = fake_farrell
+    written = fr.fig2(tmp_path / "f2", quick=True, seed=0, workers=1, show_progress=False)
+    assert len(captured) == 4
+    for name in FARRELL_LABELS:
+        assert tmp_path / "f2" / f"{name}.png" in written and (tmp_path / "f2" / f"{name}.png").exists()
+    c20, c250 = (tuple(np.round(param_color(g, "gamma"), 6)) for g in (20.0, 250.0))
+    assert c20 != c250, "gamma = 20 and 250 must have different colours"
+    for fig, (name, needed) in zip(captured, FARRELL_LABELS.items()):
+        assert_stands_alone(fig)
+        titles = " ".join([fig._test_suptitle] + [a["title"] for a in fig._test_axes])
+        assert "Fig. 2" in titles and "high-d" in titles, f"{name}: title {titles!r}"
+        labels = " ".join(a["xlabel"] + " " + a["ylabel"] for a in fig._test_axes)
+        for word in needed:
+            assert word in labels, f"{name}: axis labels {labels!r} lack {word!r}"
+        texts = " ".join(legend_texts(fig))
+        for word in (r"$\gamma=20$", r"$\gamma=250$", "min–max over 2 seeds"):
+            assert word in texts, f"{name}: legend {texts!r} lacks {word!r}"
+        if name in ("pr", "holdout"):
+            assert "before training" in texts and "after training" in texts
+        for a in fig._test_axes:
+            assert a["title"] or fig._test_suptitle
+            assert a["bands"] >= 2, f"{name}: no min-max band over the 2 seeds"
+            assert a["legend_size"] is None or a["legend_size"] >= STYLE["legend.fontsize"]
+            colors = {tuple(np.round(to_rgba(c), 6)) for x, y, lab, c in a["lines"] if len(np.atleast_1d(x)) > 1}
+            assert {c20, c250} <= colors, f"{name}: not one colour per gamma"
+
+
+@needs_mpl
+def test_farrell_one_seed_draws_no_band_and_says_so(tmp_path, captured):
+    from rnn_theory.numerics.reproduce.farrell import _pr_rows
+    from rnn_theory.numerics.reproduce.plot_farrell import plot_pr
+
+    recs = [farrell_record(dict(gamma=g, seed=0)) for g in (20.0, 250.0)]
+    plot_pr(tmp_path, _pr_rows(recs), title="Fig. 3e: one seed")
+    (fig,) = captured
+    assert_stands_alone(fig)
+    assert fig._test_axes[0]["bands"] == 0
+    assert "1 seed" in " ".join(legend_texts(fig))
+
+
+@needs_mpl
+def test_farrell_fig5_draws_the_noise_runs_and_keeps_its_csvs(tmp_path, captured, fake_farrell):
+    from rnn_theory.numerics.infra.io import read_csv
+
+    fr, _ = fake_farrell
+    out = tmp_path / "f5"
+    fr.fig5(out, quick=True, seed=0, workers=1, show_progress=False)
+    for name in ("pr.png", "pr_lowd.png", "pr_noise.png", "pr.csv", "pr_lowd.csv", "pr_noise.csv", "accuracy.csv",
+                 "summary.csv"):
+        assert (out / name).exists(), name
+    assert list(read_csv(out / "pr_noise.csv")) == ["gamma", "seed", "noise", "stage", "t", "pr"]
+    assert len(captured) == 3
+    hi, lo, noise = captured
+    assert "Fig. 5a" in hi._test_axes[0]["title"] and "high-d" in hi._test_axes[0]["title"]
+    assert "Fig. 5b" in lo._test_axes[0]["title"] and "low-d" in lo._test_axes[0]["title"]
+    assert "250" in noise._test_suptitle and "MSE" in noise._test_suptitle
+    assert [a["title"] for a in noise._test_axes] == [r"hidden noise $\sigma_h=0$ (none)",
+                                                      r"hidden noise $\sigma_h=0.5$"]
+    for fig in captured:
+        assert_stands_alone(fig)
+        for a in fig._test_axes:
+            assert a["bands"] >= 2 and "$t$" in a["xlabel"]
+    texts = " ".join(legend_texts(noise))
+    assert "before training" in texts and "after training" in texts
+
+
+@needs_mpl
+def test_farrell_diverged_run_is_marked_and_reported(tmp_path, captured, fake_farrell):
+    from rnn_theory.numerics.infra.io import read_csv
+    from rnn_theory.theory.errors import RNNTheoryError
+
+    fr, bad = fake_farrell
+    bad.add("quick-fig5-noise0.5-g250-s1")
+    with pytest.raises(RNNTheoryError, match="1 run.*diverged.*marked"):
+        fr.fig5(tmp_path, quick=True, seed=0, workers=1, show_progress=False)
+    assert (tmp_path / "pr_noise.png").exists()
+    rows = read_csv(tmp_path / "pr_noise.csv")
+    assert not any(s == 1 and n == 0.5 for s, n in zip(rows["seed"], rows["noise"]))
+    noisy = captured[-1]._test_axes[1]
+    assert any("seed 1: diverged at step 37" in t for t in noisy["legend"])
+    assert not any("diverged" in t for t in captured[-1]._test_axes[0]["legend"])
 
 
 # ------------------------------------------------------------------ progress
