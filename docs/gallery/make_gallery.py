@@ -24,6 +24,7 @@ GALLERY = {
     "schuessler-fig3": ["fig3.png"],
     "schuessler-fig4": ["fig4.png"],
     "schuessler-cosine": ["cosine.png"],
+    "schuessler-nscaling": ["nscaling.png"],
     "zhu-linear": ["learning_curves.png", "angles.png", "landscape.png"],
     "farrell-fig2": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
     "farrell-fig3": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
