@@ -479,3 +479,73 @@ def test_nscaling_writes_png_and_a_diverged_column(tmp_path):
     assert list(ns)[-1] == "diverged" and ns["diverged"] == [0, 0, 0, 0]
     if HAVE_MPL:
         assert tmp_path / "nscaling.png" in paths and (tmp_path / "nscaling.png").exists()
+
+
+# ------------------------------------------------------------------ digits and LSTM figures
+def _capture_into(monkeypatch, module):
+    figs = []
+    real = plotting.save_figure
+
+    def capture(fig, path, dpi=None):
+        fig.canvas.draw()
+        snapshot(fig)
+        figs.append(fig)
+        return real(fig, path, dpi)
+
+    monkeypatch.setattr(module, "save_figure", capture)
+    return figs
+
+
+@needs_mpl
+def test_digits_figure_colours_rates_and_marks_stopped_runs(tmp_path, monkeypatch):
+    import rnn_theory.numerics.reproduce.zhu as zhu
+
+    figs = _capture_into(monkeypatch, zhu)
+    curves = {k: [] for k in ("rule", "lr", "step", "train_loss", "train_accuracy", "test_loss",
+                              "test_accuracy", "max_real_eig_w")}
+    runs = {"rule": [], "lr": [], "diverged_step": []}
+    for r in ("dW1", "dW3"):
+        for lr in (0.05, 0.5):
+            n = 12 if (r, lr) == ("dW1", 0.5) else 20
+            for s in range(n):
+                for k, v in zip(curves, (r, lr, s, 1.0, 0.5, 1.0, 0.1 + 0.02 * s, 0.6 + 0.01 * s)):
+                    curves[k].append(v)
+            for k, v in zip(runs, (r, lr, 12 if n == 12 else -1)):
+                runs[k].append(v)
+    (png,) = zhu._plot_digits(tmp_path, "", curves, runs)
+    assert png.exists()
+    (fig,) = figs
+    assert_stands_alone(fig)
+    texts = " ".join(legend_texts(fig))
+    assert "stopped at step 12" in texts and texts.count("stopped") == 1
+    acc = fig._test_axes[0]
+    assert {tuple(np.round(c, 6)) for *_, c in acc["lines"]} >= {
+        tuple(np.round(plotting.param_color(v, "lr"), 6)) for v in (0.05, 0.5)}
+    crosses = [ln for ln in acc["lines"] if len(ln[0]) == 1]
+    assert len(crosses) == 1 and crosses[0][0][0] == 11  # at the last recorded step
+
+
+@needs_mpl
+def test_lstm_figures_draw_reference_accuracies(tmp_path, monkeypatch):
+    import rnn_theory.numerics.reproduce.lstm as lstm
+
+    figs = _capture_into(monkeypatch, lstm)
+    trunc = {"weight": [], "mode": [], "rank": [], "accuracy": []}
+    for w in ("W_hh1", "all"):
+        for m in ("dW", "W"):
+            for r in (0, 1, 2, 4, 8):
+                for k, v in zip(trunc, (w, m, r, 0.9 if m == "dW" else 0.6 + 0.04 * r)):
+                    trunc[k].append(v)
+    sv = {"weight": [], "kind": [], "index": [], "value": []}
+    for kind in ("dW", "W", "W0"):
+        for i in range(1, 9):
+            for k, v in zip(sv, ("W_hh1", kind, i, 10.0 / i)):
+                sv[k].append(v)
+    paths = lstm._plots(tmp_path, trunc, sv, {"lstm_accuracy": 0.95, "chance": 0.5})
+    assert [p.name for p in paths] == ["truncation.png", "singular_values.png"]
+    for fig in figs:
+        assert_stands_alone(fig)
+    levels = [float(np.ravel(ln[1])[0]) for ln in figs[0]._test_axes[0]["lines"] if len(set(np.ravel(ln[1]))) == 1
+              and len(np.ravel(ln[1])) == 2]
+    assert 0.95 in levels and 0.5 in levels
+    assert "s_k" in figs[1]._test_axes[0]["ylabel"]
