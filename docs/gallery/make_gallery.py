@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 #: reproduction -> PNG files it writes
 GALLERY = {
     "schuessler-fig1": ["fig1.png"],
+    "schuessler-fig2": ["fig2.png"],
     "schuessler-fig3": ["fig3.png"],
     "schuessler-fig4": ["fig4.png"],
     "schuessler-cosine": ["cosine.png"],
