@@ -7,9 +7,9 @@ first line as soon as it starts, then
 * on a terminal: one line redrawn in place about once a second (a heartbeat thread keeps
   the elapsed time moving while a long run is still busy);
 * in a log file or pipe: plain lines (no carriage returns) -- one as soon as an ETA can be
-  estimated, then at most one per 10 % of the work (and no closer than ``interval / 5``)
-  and at least one every ``interval`` seconds (15 s by default), so a log shows life and an
-  estimate long before the first run ends.
+  estimated, then one at each further 10 % of the work (but no closer together than
+  ``interval / 5``) and one at least every ``interval`` seconds (15 s by default), so a log
+  shows life and an estimate long before the first run ends.
 
 **Progress within a run.** A sweep cannot see inside a run, so a run that takes minutes
 would leave the ETA unknown until it ends.  While a sweep runs a configuration it installs a
@@ -20,7 +20,8 @@ that fraction finished: ``done = finished runs + Σ fractions of the runs in fli
 worker processes report through a small file per run (:class:`FileReporter`, at most one
 write a second), which the sweep's heartbeat reads.
 
-The ETA is ``elapsed × (total − done) / done`` once anything is done (``?`` before).
+The ETA is ``elapsed × (total − done) / done`` once anything is done (``?`` before); the
+first estimates include start-up costs (data, first steps) and settle within a few lines.
 Silence it with ``enabled=False`` (the CLI's ``--no-progress``) or by setting the
 environment variable ``RNN_THEORY_NO_PROGRESS=1``.  No third-party library is needed.
 """
@@ -227,9 +228,10 @@ def reporting_to(report):
     """Within the block, the first :func:`progress` loop of known length calls ``report(done, total)``.
 
     Only that loop reports, also after it ended (a run's training loop comes first; its
-    analyses then do not restart the count).  ``report`` is called after every item of that loop (it should be cheap or rate-limit
-    itself, like :class:`FileReporter`); ``report=None`` installs nothing.  Blocks nest (the
-    previous reporter is restored on exit).
+    analyses then do not restart the count).  ``report`` is called after every item of
+    that loop (it should be cheap or rate-limit itself, like :class:`FileReporter`);
+    ``report=None`` installs nothing.  Blocks nest (the previous reporter is restored on
+    exit).
 
     >>> seen = []
     >>> with reporting_to(lambda d, t: seen.append((d, t))):

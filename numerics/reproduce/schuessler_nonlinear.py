@@ -16,8 +16,8 @@ Outputs (long format, one CSV per panel):
 
 * ``fig1``: ``loss.csv`` (task, g, seed, step, loss), ``singular_values.csv`` (task, g,
   seed, index, sv: the singular values :math:`s_k` of ΔW = W − W0 in decreasing order,
-  ``index`` = k = 1 … N, k = 1 the largest, as in the figure), ``truncation.csv`` (task, g, seed, rank, loss, loss_ratio,
-  residual_norm, explained), ``examples.csv`` (task, g, trial, t, kind, channel, value),
+  ``index`` = k = 1 … N, k = 1 the largest, as in the figure), ``truncation.csv`` (task,
+  g, seed, rank, loss, loss_ratio, residual_norm, explained), ``examples.csv`` (task, g, trial, t, kind, channel, value),
   ``spectra.csv`` (task, g, seed, matrix, index, real, imag; eigenvalues by decreasing
   modulus) and ``spectra_sv.csv`` (task, g, seed, matrix, index, sv; singular values in
   decreasing order); g ∈ {0, 0.9, 1.8}.  Every ``index`` column counts from 1.
