@@ -21,9 +21,11 @@ HERE = Path(__file__).resolve().parent
 #: reproduction -> PNG files it writes
 GALLERY = {
     "schuessler-fig1": ["fig1.png"],
+    "schuessler-fig2": ["fig2.png"],
     "schuessler-fig3": ["fig3.png"],
     "schuessler-fig4": ["fig4.png"],
     "schuessler-cosine": ["cosine.png"],
+    "schuessler-nscaling": ["nscaling.png"],
     "zhu-linear": ["learning_curves.png", "angles.png", "landscape.png"],
     "farrell-fig2": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],
     "farrell-fig3": ["pr.png", "lyapunov.png", "accuracy.png", "holdout.png"],

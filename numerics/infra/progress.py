@@ -6,21 +6,34 @@ first line as soon as it starts, then
 
 * on a terminal: one line redrawn in place about once a second (a heartbeat thread keeps
   the elapsed time moving while a long run is still busy);
-* in a log file or pipe: a new line at every 10 % and at least every ``interval`` seconds
-  (30 s by default), so a log shows life long before the first run ends.
+* in a log file or pipe: plain lines (no carriage returns) -- one as soon as an ETA can be
+  estimated, then one at each further 10 % of the work (but no closer together than
+  ``interval / 5``) and one at least every ``interval`` seconds (15 s by default), so a log
+  shows life and an estimate long before the first run ends.
 
-The ETA is ``elapsed × (total − done) / done`` once something finished (``?`` before).
+**Progress within a run.** A sweep cannot see inside a run, so a run that takes minutes
+would leave the ETA unknown until it ends.  While a sweep runs a configuration it installs a
+*run reporter* (:func:`reporting_to`); the first :func:`progress` loop with a known length
+inside the run (the training loop over steps) then reports ``(steps done, steps)`` to it --
+even when that loop prints nothing itself (``enabled=False``).  The sweep counts the run as
+that fraction finished: ``done = finished runs + Σ fractions of the runs in flight``.  Runs in
+worker processes report through a small file per run (:class:`FileReporter`, at most one
+write a second), which the sweep's heartbeat reads.
+
+The ETA is ``elapsed × (total − done) / done`` once anything is done (``?`` before); the
+first estimates include start-up costs (data, first steps) and settle within a few lines.
 Silence it with ``enabled=False`` (the CLI's ``--no-progress``) or by setting the
 environment variable ``RNN_THEORY_NO_PROGRESS=1``.  No third-party library is needed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import time
 
-__all__ = ["progress", "Progress", "format_seconds"]
+__all__ = ["progress", "Progress", "format_seconds", "reporting_to", "FileReporter", "read_fraction"]
 
 
 def format_seconds(s: float) -> str:
@@ -57,8 +70,12 @@ class Progress:
     stream : file, optional
         Default ``sys.stderr``.
     interval : float, optional
-        Seconds between lines in a non-terminal stream (default 30) or between redraws on
-        a terminal (default 1).
+        Longest gap between two lines in a non-terminal stream (default 15 s), or between
+        redraws on a terminal (default 1 s).
+    partial : callable, optional
+        ``partial() -> float``: units of work in flight that are already partly done (e.g.
+        the step fraction of a run still training); added to the finished units for the
+        percentage and the ETA.  It is called from the heartbeat thread.
 
     Examples
     --------
@@ -75,17 +92,19 @@ class Progress:
     """
 
     def __init__(self, total=None, desc: str = "progress", *, enabled: bool = True, unit: str = "",
-                 stream=None, interval: float | None = None):
+                 stream=None, interval: float | None = None, partial=None):
         self.total = None if total is None else int(total)
         self.desc, self.unit = desc, unit
         self.enabled = bool(enabled) and not _silenced()
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.interval = interval if interval is not None else (1.0 if self.tty else 30.0)
+        self.interval = float(interval) if interval is not None else (1.0 if self.tty else 15.0)
+        self.partial = partial
         self.done = 0.0
         self._t0 = None
         self._last_print = 0.0
         self._last_decile = -1
+        self._eta_shown = False
         self._last_text = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -98,7 +117,7 @@ class Progress:
             return self
         self._t0 = time.monotonic()
         self._emit(force=True)
-        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="progress-heartbeat")
         self._thread.start()
         return self
 
@@ -129,39 +148,57 @@ class Progress:
             self.done += n
         self._emit()
 
-    def eta(self):
-        """Seconds left (``None`` when unknown)."""
-        if self._t0 is None or not self.total or self.done <= 0:
-            return None
-        return (time.monotonic() - self._t0) * (self.total - self.done) / self.done
+    def progress_done(self) -> float:
+        """Finished units plus the in-flight fraction (``partial``), capped at ``total``."""
+        extra = 0.0
+        if self.partial is not None and not self._stop.is_set():
+            try:
+                extra = max(0.0, float(self.partial()))
+            except Exception:  # noqa: BLE001 - a progress estimate must never stop the work
+                extra = 0.0
+        d = self.done + extra
+        return min(d, float(self.total)) if self.total else d
 
-    def line(self) -> str:
+    def eta(self, done: float | None = None):
+        """Seconds left (``None`` when unknown)."""
+        done = self.progress_done() if done is None else done
+        if self._t0 is None or not self.total or done <= 0:
+            return None
+        return (time.monotonic() - self._t0) * (self.total - done) / done
+
+    def line(self, done: float | None = None) -> str:
         """The current progress line (no newline)."""
+        done_all = self.progress_done() if done is None else done
         elapsed = 0.0 if self._t0 is None else time.monotonic() - self._t0
-        done = f"{self.done:g}" if self.done != int(self.done) else str(int(self.done))
-        count = f"{done}/{self.total}" if self.total else done
+        fin = f"{self.done:g}" if self.done != int(self.done) else str(int(self.done))
+        count = f"{fin}/{self.total}" if self.total else fin
         unit = f" {self.unit}" if self.unit else ""
-        pct = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
-        eta = f", ETA {format_seconds(self.eta())}" if self.total else ""
+        pct = f" ({100 * done_all / self.total:.0f}%)" if self.total else ""
+        eta = f", ETA {format_seconds(self.eta(done_all))}" if self.total else ""
         return f"{self.desc}: {count}{unit}{pct}, {format_seconds(elapsed)} elapsed{eta}"
 
     # -- output
     def _beat(self):
-        while not self._stop.wait(self.interval):
+        while not self._stop.wait(min(self.interval, 1.0)):
             self._emit(heartbeat=True)
 
     def _emit(self, force=False, heartbeat=False, final=False):
         now = time.monotonic()
         with self._lock:
-            decile = int(10 * self.done / self.total) if self.total else -1
+            done = self.progress_done()
+            decile = int(10 * done / self.total) if self.total else -1
+            since = now - self._last_print
             if self.tty:
-                due = force or heartbeat or now - self._last_print >= 0.1
+                due = force or since >= (self.interval if heartbeat else 0.1)
             else:
-                due = force or decile > self._last_decile or now - self._last_print >= self.interval
+                first_eta = bool(self.total) and done > 0 and not self._eta_shown
+                due = (force or first_eta or since >= self.interval
+                       or (decile > self._last_decile and since >= self.interval / 5))
             if not due:
                 return
             self._last_print, self._last_decile = now, max(decile, self._last_decile)
-            text = self.line()
+            text = self.line(done)
+            self._eta_shown = self._eta_shown or (bool(self.total) and done > 0)
             if final and text == self._last_text and not self.tty:
                 return
             self._last_text = text
@@ -173,26 +210,130 @@ class Progress:
             self.stream.flush()
 
 
+# ------------------------------------------------------------------ progress within a run
+class _Reporter:
+    """The run reporter installed by :func:`reporting_to`: only the first loop that claims it
+    reports (later loops of the run, e.g. its analyses, do not restart the count)."""
+
+    def __init__(self, report):
+        self.report = report
+        self.claimed = False
+
+
+_REPORTER: _Reporter | None = None
+
+
+@contextlib.contextmanager
+def reporting_to(report):
+    """Within the block, the first :func:`progress` loop of known length calls ``report(done, total)``.
+
+    Only that loop reports, also after it ended (a run's training loop comes first; its
+    analyses then do not restart the count).  ``report`` is called after every item of
+    that loop (it should be cheap or rate-limit itself, like :class:`FileReporter`);
+    ``report=None`` installs nothing.  Blocks nest (the previous reporter is restored on
+    exit).
+
+    >>> seen = []
+    >>> with reporting_to(lambda d, t: seen.append((d, t))):
+    ...     for _ in progress(range(3), enabled=False):
+    ...         pass
+    >>> seen
+    [(1, 3), (2, 3), (3, 3)]
+    """
+    global _REPORTER
+    prev = _REPORTER
+    _REPORTER = None if report is None else _Reporter(report)
+    try:
+        yield
+    finally:
+        _REPORTER = prev
+
+
+def _claim(total):
+    """The active reporter's callback if a loop of length ``total`` may report to it, else None."""
+    r = _REPORTER
+    if r is None or r.claimed or not total:
+        return None
+    r.claimed = True
+    return r
+
+
+class FileReporter:
+    """Report ``(done, total)`` of a run to a small text file (``"done total"``), for a sweep
+    in another process to read with :func:`read_fraction`.
+
+    The first report is written at once, then at most one every ``every`` seconds and the
+    last one of the loop (``done == total``).  Each write replaces the file atomically.  A
+    failing write (e.g. the folder is on another machine) silences the reporter; the run is
+    never disturbed.
+    """
+
+    def __init__(self, path, every: float = 1.0):
+        self.path = str(path)
+        self.every = float(every)
+        self._last = None
+        self._dead = False
+
+    def __call__(self, done, total):
+        if self._dead:
+            return
+        now = time.monotonic()
+        if self._last is not None and now - self._last < self.every and done < total:
+            return
+        self._last = now
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w") as fh:
+                fh.write(f"{done} {total}\n")
+            os.replace(tmp, self.path)
+        except OSError:
+            self._dead = True
+
+
+def read_fraction(path) -> float:
+    """The fraction ``done / total`` written by a :class:`FileReporter` (0 if absent or unreadable)."""
+    try:
+        with open(path) as fh:
+            done, total = fh.read().split()
+        return min(1.0, max(0.0, float(done) / float(total)))
+    except (OSError, ValueError, ZeroDivisionError):
+        return 0.0
+
+
+# ------------------------------------------------------------------ iterables
 def progress(iterable=None, *, total=None, desc=None, enabled=True, unit=""):
     """Iterate over ``iterable`` with a :class:`Progress` line (one update per item).
 
-    ``enabled=False`` returns the iterable unchanged.
+    ``enabled=False`` prints nothing; the iterable is returned unchanged unless a run
+    reporter is installed (:func:`reporting_to`), in which case the loop still reports its
+    step count to it.
 
     >>> list(progress(range(3), enabled=False))
     [0, 1, 2]
     """
-    if not enabled or _silenced():
-        return iterable
+    show = enabled and not _silenced()
     if total is None:
         try:
             total = len(iterable)
         except TypeError:
             total = None
-    return _iterate(iterable, Progress(total, desc or "progress", unit=unit))
+    if not show and (_REPORTER is None or _REPORTER.claimed or not total):
+        return iterable
+    bar = Progress(total, desc or "progress", unit=unit) if show else None
+    return _iterate(iterable, bar, total)
 
 
-def _iterate(iterable, bar):
-    with bar:
-        for item in iterable:
+def _iterate(iterable, bar, total):
+    reporter = _claim(total)
+    try:
+        if bar is not None:
+            bar.start()
+        for i, item in enumerate(iterable, 1):
             yield item
-            bar.update()
+            if bar is not None:
+                bar.update()
+            if reporter is not None:
+                reporter.report(i, total)
+    finally:
+        if bar is not None:
+            bar.close()

@@ -18,6 +18,11 @@ Local worker processes ignore SIGINT (the parent decides), use one BLAS thread e
 themselves when their parent process dies (a watchdog thread polls the parent PID every
 0.5 s), so ``kill -9`` of the parent leaves no orphans.
 
+While runs are in flight the sweep's progress line counts each as the fraction of its
+training steps already taken (:mod:`rnn_theory.numerics.infra.progress`, "progress within a
+run"), so the line and its ETA move from the first steps of the first run, also for a
+sweep of a single run.
+
 The default executor is a local :class:`~concurrent.futures.ProcessPoolExecutor` with one
 worker per available core; any other executor works, e.g.
 ``dask.distributed.Client(...).get_executor()`` to run the same sweep on a cluster, or
@@ -26,7 +31,9 @@ worker per available core; any other executor works, e.g.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -37,7 +44,7 @@ from rnn_theory.theory.errors import DomainError, RNNTheoryError
 
 from rnn_theory.numerics.infra.io import load_run, prepare_run, save_run
 from rnn_theory.numerics.infra.outputs import OutputExistsError, check_writable, clean_stale_temporaries
-from rnn_theory.numerics.infra.progress import progress
+from rnn_theory.numerics.infra.progress import FileReporter, Progress, read_fraction, reporting_to
 
 __all__ = ["run_sweep", "SerialExecutor", "default_workers", "worker_init"]
 
@@ -163,8 +170,26 @@ def _save(out_dir: Path, c: dict, action: str, result) -> None:
 
 
 def _run_serial(fn, plan, out_dir, show_progress) -> None:
-    for c, action in progress(plan, total=len(plan), desc="sweep", enabled=show_progress and len(plan) > 1):
-        _save(out_dir, c, action, fn(c))
+    in_flight: dict = {}   # name -> fraction of its steps done (one entry at most)
+    with Progress(len(plan), "sweep", unit="runs", enabled=show_progress and bool(plan),
+                  partial=lambda: sum(in_flight.values())) as bar:
+        for c, action in plan:
+            name = c["name"]
+
+            def report(done, total, name=name):
+                in_flight[name] = done / total
+
+            with reporting_to(report if bar.enabled else None):
+                result = fn(c)
+            in_flight.pop(name, None)
+            _save(out_dir, c, action, result)
+            bar.update()
+
+
+def _reporting_call(fn, config, path):
+    """Run ``fn(config)`` in a worker with its step count reported to the file ``path``."""
+    with reporting_to(FileReporter(path) if path else None):
+        return fn(config)
 
 
 def _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress) -> None:
@@ -174,17 +199,28 @@ def _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress) -> No
                                        initializer=worker_init, initargs=(os.getpid(),))
     futures: dict = {}
     errors = []
+    pending: dict = {}   # name -> report file of a run not finished yet
+    bar = Progress(len(plan), "sweep", unit="runs", enabled=show_progress and bool(plan),
+                   partial=lambda: sum(read_fraction(p) for p in list(pending.values()) if p))
+    # each worker reports its run's step count to a file here (read by the heartbeat)
+    report_dir = tempfile.mkdtemp(prefix="rnn-theory-progress-") if bar.enabled else None
     try:
-        futures = {executor.submit(fn, c): (c, action) for c, action in plan}
-        for fut in progress(as_completed(futures), total=len(futures), desc="sweep",
-                            enabled=show_progress and len(futures) > 1):
-            c, action = futures[fut]
-            try:
-                result = fut.result()
-            except Exception as exc:  # noqa: BLE001 - other runs are still saved, then re-raised
-                errors.append((c["name"], exc))
-                continue
-            _save(out_dir, c, action, result)
+        for i, (c, action) in enumerate(plan):
+            path = os.path.join(report_dir, f"{i}.progress") if report_dir else None
+            futures[executor.submit(_reporting_call, fn, c, path)] = (c, action)
+            pending[c["name"]] = path
+        with bar:
+            for fut in as_completed(futures):
+                c, action = futures[fut]
+                pending.pop(c["name"], None)
+                try:
+                    result = fut.result()
+                except Exception as exc:  # noqa: BLE001 - other runs are still saved, then re-raised
+                    errors.append((c["name"], exc))
+                    bar.update()
+                    continue
+                _save(out_dir, c, action, result)
+                bar.update()
     except BaseException:
         for fut in futures:
             fut.cancel()
@@ -195,6 +231,8 @@ def _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress) -> No
     finally:
         if own:
             executor.shutdown(wait=True)
+        if report_dir:
+            shutil.rmtree(report_dir, ignore_errors=True)
     if errors:
         name, exc = errors[0]
         if isinstance(exc, RNNTheoryError):

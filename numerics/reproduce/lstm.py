@@ -120,35 +120,48 @@ def run_experiment(params: dict, params0: dict, embedding, test, *, ranks=None) 
     return {"truncation": trunc, "singular_values": sv}
 
 
-def _plots(out: Path, trunc: dict, sv: dict) -> list:
+WEIGHT_TITLE = {"W_hh1": r"layer-1 recurrent $W_{hh}^{(1)}$", "W_ih2": r"layer-2 input $W_{ih}^{(2)}$",
+                "W_hh2": r"layer-2 recurrent $W_{hh}^{(2)}$", "all": "all three truncated together"}
+KIND_LABEL = {"dW": r"$\Delta W = W - W_0$", "W": r"trained $W$", "W0": r"initial $W_0$"}
+
+
+def _plots(out: Path, trunc: dict, sv: dict, summary: dict | None = None) -> list:
+    r"""``truncation.png`` (held-out accuracy against rank R for :math:`W_0 + \mathrm{rank}_R(\Delta W)`
+    and :math:`\mathrm{rank}_R(W)`, per weight; the trained accuracy and chance as reference
+    lines when ``summary`` is given) and ``singular_values.png`` (:math:`s_k` of ΔW, W, W0)."""
     plt = pyplot()
     if plt is None:
         return []
     paths = []
     weights = list(dict.fromkeys(trunc["weight"]))
-    fig, axes = plt.subplots(1, len(weights), figsize=(3.2 * len(weights), 3), sharey=True)
-    for ax, w in zip(np.atleast_1d(axes), weights):
+    fig, axes = plt.subplots(1, len(weights), figsize=(3.4 * len(weights), 3.2), sharey=True, squeeze=False)
+    for ax, w in zip(axes[0], weights):
         for mode, style in (("dW", "o-"), ("W", "s--")):
             pts = [(r, a) for ww, m, r, a in zip(*trunc.values()) if ww == w and m == mode]
             r, a = zip(*pts)
-            ax.plot(np.array(r) + 1, a, style, ms=3, label=r"$W_0+\Delta W_R$" if mode == "dW" else r"$W_R$")
+            ax.plot(np.array(r) + 1, a, style, ms=3,
+                    label=r"$W_0+\mathrm{rank}_R(\Delta W)$" if mode == "dW" else r"$\mathrm{rank}_R(W)$")
+        if summary is not None:
+            ax.axhline(summary["lstm_accuracy"], color="0.3", ls=":", lw=1, label="trained, untruncated")
+            ax.axhline(summary["chance"], color="0.6", ls="-.", lw=1, label="chance (majority class)")
         ax.set_xscale("log")
-        ax.set_title(w)
-        ax.set_xlabel("rank R + 1")
-    np.atleast_1d(axes)[0].set_ylabel("held-out accuracy")
-    np.atleast_1d(axes)[0].legend()
+        ax.set_title(WEIGHT_TITLE.get(w, w))
+        ax.set_xlabel(r"rank $R$ (axis at $R+1$)")
+        ax.set_ylabel("held-out accuracy (fraction)")
+        ax.legend(fontsize=6.5, loc="center right")
     fig.tight_layout()
     paths.append(out / "truncation.png")
     save_figure(fig, paths[-1], dpi=120)
     sw = list(dict.fromkeys(sv["weight"]))
-    fig, axes = plt.subplots(1, len(sw), figsize=(3.2 * len(sw), 3))
-    for ax, w in zip(np.atleast_1d(axes), sw):
+    fig, axes = plt.subplots(1, len(sw), figsize=(3.4 * len(sw), 3.2), squeeze=False)
+    for ax, w in zip(axes[0], sw):
         for kind in ("dW", "W", "W0"):
             vals = [v for ww, k, _, v in zip(*sv.values()) if ww == w and k == kind]
-            ax.semilogy(np.arange(1, len(vals) + 1), vals, label=kind)
-        ax.set_title(w)
-        ax.set_xlabel("index")
-    np.atleast_1d(axes)[0].legend()
+            ax.semilogy(np.arange(1, len(vals) + 1), vals, label=KIND_LABEL.get(kind, kind))
+        ax.set_title(WEIGHT_TITLE.get(w, w))
+        ax.set_xlabel("index $k$ (decreasing)")
+        ax.set_ylabel("singular value $s_k$")
+        ax.legend(fontsize=6.5)
     fig.tight_layout()
     paths.append(out / "singular_values.png")
     save_figure(fig, paths[-1], dpi=120)
@@ -183,5 +196,5 @@ def lstm(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
                                         "lstm_accuracy": [c["lstm_accuracy"]],
                                         "bow_accuracy": [c["bow_accuracy"]], "chance": [c["chance"]]}),
     ]
-    paths += _plots(out, res["truncation"], res["singular_values"])
+    paths += _plots(out, res["truncation"], res["singular_values"], c)
     return paths

@@ -1,4 +1,4 @@
-r"""Figures of the nonlinear tasks (Schuessler et al. 2020, Figs 1–2 and the cosine supplement).
+r"""Figures of the nonlinear tasks (Schuessler et al. 2020, Figs 1–2, the N-scaling and cosine supplements).
 
 Inputs are the long-format columns that the reproductions write to CSV.  One colour per g
 (:func:`~rnn_theory.numerics.infra.plotting.param_color`) in every figure; every g that was
@@ -15,7 +15,7 @@ import numpy as np
 
 from rnn_theory.numerics.infra.plotting import log_ylim, param_color, pyplot, save_figure
 
-__all__ = ["plot_fig1", "plot_fig2", "plot_cosine", "find_spike"]
+__all__ = ["plot_fig1", "plot_fig2", "plot_nscaling", "plot_cosine", "find_spike"]
 
 TASK_TITLE = {"flipflop": "flip-flop", "mante": "Mante (context-dependent integration)",
               "romo": "Romo (parametric working memory)"}
@@ -129,6 +129,100 @@ def plot_fig2(out, agg, summary=None) -> list:
     ax[0].legend()
     fig.tight_layout()
     p = Path(out) / "fig2.png"
+    save_figure(fig, p)
+    return [p]
+
+
+NSCALING_PANELS = (
+    ("dw_norm", r"$\|\Delta W\|_F$ (final $W - W_0$)", True),
+    ("w0_norm", r"$\|W_0\|_F$", True),
+    ("converged_step", "convergence step (Adam steps)", False),
+    ("functional_rank", "functional rank $R$", False),
+)
+
+
+def plot_nscaling(out, cols) -> list:
+    r"""N-scaling supplement: :math:`\|\Delta W\|_F`, :math:`\|W_0\|_F`, convergence step and
+    functional rank against N, one colour per g.  Writes ``out/nscaling.png``.
+
+    ``cols`` holds the columns of ``nscaling.csv`` (``diverged`` optional).  Each seed is a
+    small dot, the mean over the seeds of that (N, g) a line with markers.  Reference
+    lines show the specification's claims: :math:`\|\Delta W\|_F` flat in N (a dotted
+    :math:`\propto N^0` line through the smallest N's mean, per g) and
+    :math:`\|W_0\|_F = g\sqrt{N}` (dashed, per g > 0).  A run that did not converge (no
+    convergence step, hence no functional rank) is a ✕ at the top of the convergence
+    and rank panels in its g's colour (on the rank panel also a run whose rank was not found
+    up to 25); a diverged run a black ✕ at the bottom of every panel.
+    ``g = 0`` has :math:`W_0 = 0`, which a log axis cannot show (said on the panel).
+    """
+    plt = pyplot()
+    if plt is None:
+        return []
+    C = _cols(cols)
+    n_all = C["n"].astype(float)
+    g_all = C["g"].astype(float)
+    div = C["diverged"].astype(float) > 0 if "diverged" in C else np.zeros(n_all.size, bool)
+    tasks = list(dict.fromkeys(C["task"].tolist())) if "task" in C else []
+    ns = np.unique(n_all)
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    jitter = {g: 1.0 + 0.03 * (i - 1) for i, g in enumerate(sorted(set(g_all.tolist())))}
+    missing = {"converged_step": False, "functional_rank": False}
+    for g in sorted(set(g_all.tolist())):
+        col, lab = param_color(g), f"$g={g:g}$"
+        mg = (g_all == g) & ~div
+        for ax, (key, _, logy) in zip(axes, NSCALING_PANELS):
+            y = C[key].astype(float)
+            ok = mg & np.isfinite(y) & ((y > 0) if logy else True)
+            ax.plot(n_all[ok] * jitter[g], y[ok], "o", color=col, ms=2.5, alpha=0.55, mec="none")
+            means = [(n, float(np.mean(y[ok & (n_all == n)]))) for n in ns if (ok & (n_all == n)).any()]
+            if means:
+                x, m = zip(*means)
+                ax.plot(x, m, "o-", color=col, ms=4, label=lab)
+            if key == "dw_norm" and means:
+                ax.plot(ns, np.full(ns.size, means[0][1]), ":", color=col, lw=1)
+            if key == "w0_norm" and g > 0:
+                ax.plot(ns, g * np.sqrt(ns), "--", color=col, lw=1)
+            if key in ("converged_step", "functional_rank"):
+                bad = mg & ~np.isfinite(y)
+                if bad.any():
+                    missing[key] = True
+                    ax.plot(n_all[bad] * jitter[g], np.full(bad.sum(), 0.97), "x", color=col, ms=7, mew=1.5,
+                            transform=ax.get_xaxis_transform(), clip_on=False)
+    ax_dw, ax_w0, ax_conv, ax_rank = axes
+    ax_dw.plot([], [], ":", color="0.4", label=r"claim: flat in $N$ ($\propto N^0$)")
+    ax_w0.plot([], [], "--", color="0.4", label=r"$g\sqrt{N}$ (claim)")
+    if (g_all == 0).any():
+        ax_w0.text(0.02, 0.02, "$g=0$: $W_0=0$ (not on a log axis)", transform=ax_w0.transAxes,
+                   fontsize=6.5, color="0.35", va="bottom")
+    if missing["converged_step"]:
+        ax_conv.plot([], [], "x", color="k", label="seed did not converge")
+    if missing["functional_rank"]:
+        ax_rank.plot([], [], "x", color="k", label=r"no functional rank $\leq 25$ (or not converged)")
+    if div.any():
+        for ax in axes:
+            ax.plot(n_all[div], np.full(div.sum(), 0.03), "x", color="k", ms=8, mew=2,
+                    transform=ax.get_xaxis_transform(), clip_on=False)
+        k = int(div.sum())
+        ax_dw.plot([], [], "x", color="k", ms=8, mew=2, label=f"diverged ({k} run{'' if k == 1 else 's'})")
+    for ax, (key, ylabel, logy) in zip(axes, NSCALING_PANELS):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ns, [f"{n:g}" for n in ns])
+        ax.minorticks_off()
+        ax.set(xlabel="network size $N$ (neurons)", ylabel=ylabel)
+        if logy:
+            y = C[key].astype(float)
+            extra = [g * np.sqrt(ns) for g in set(g_all.tolist()) if g > 0] if key == "w0_norm" else []
+            log_ylim(ax, [y[~div]] + extra, floor=1e-6, pad=1.5, note=False)
+        else:
+            y = C[key].astype(float)
+            top = np.nanmax(y[np.isfinite(y)]) if np.isfinite(y).any() else 1.0
+            ax.set_ylim(0, 1.15 * top)
+        ax.legend(fontsize=6.5)
+    title = f"N-scaling ({', '.join(TASK_TITLE.get(t, t) for t in tasks)}; dots: seeds, lines: mean)" \
+        if tasks else "N-scaling (dots: seeds, lines: mean)"
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    p = Path(out) / "nscaling.png"
     save_figure(fig, p)
     return [p]
 

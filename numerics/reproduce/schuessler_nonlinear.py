@@ -15,17 +15,22 @@ number can be recomputed from the CSV row alone.
 Outputs (long format, one CSV per panel):
 
 * ``fig1``: ``loss.csv`` (task, g, seed, step, loss), ``singular_values.csv`` (task, g,
-  seed, index, sv), ``truncation.csv`` (task, g, seed, rank, loss, loss_ratio,
-  residual_norm, explained), ``examples.csv`` (task, g, trial, t, kind, channel, value),
-  ``spectra.csv`` (task, g, seed, matrix, index, real, imag) and ``spectra_sv.csv``
-  (task, g, seed, matrix, index, sv); g ∈ {0, 0.9, 1.8}.
+  seed, index, sv: the singular values :math:`s_k` of ΔW = W − W0 in decreasing order,
+  ``index`` = k = 1 … N, k = 1 the largest, as in the figure), ``truncation.csv`` (task,
+  g, seed, rank, loss, loss_ratio, residual_norm, explained), ``examples.csv`` (task, g, trial, t, kind, channel, value),
+  ``spectra.csv`` (task, g, seed, matrix, index, real, imag; eigenvalues by decreasing
+  modulus) and ``spectra_sv.csv`` (task, g, seed, matrix, index, sv; singular values in
+  decreasing order); g ∈ {0, 0.9, 1.8}.  Every ``index`` column counts from 1.
 * ``fig2``: ``summary.csv`` (task, g, seed, converged_step, dw_norm, functional_rank,
   shuffle_loss_ratio; ``nan`` = not converged / not found / diverged — diverged runs are
   listed in ``provenance.json`` by ``rnn-theory reproduce``, which then exits 3) and ``aggregate.csv``
   (mean ± std per (task, g) over samples, only when all samples converged with a found
   functional rank — the paper's averaging rule).
 * ``nscaling``: ``nscaling.csv`` (task, n, g, seed, converged_step, dw_norm, w0_norm,
-  functional_rank).
+  functional_rank, diverged; ``diverged`` is 1 for a run whose training diverged, whose
+  other numbers are then ``nan``) and ``nscaling.png`` (the four quantities against N per
+  g, seeds and means, with the specification's reference lines: ‖ΔW‖_F flat in N,
+  ‖W0‖_F = g√N).
 * ``cosine``: ``cosine_loss.csv`` (g, step, loss), ``cosine_eigs.csv`` (g, step, index,
   real, imag).
 """
@@ -35,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_theory.numerics.reproduce.plot_nonlinear import plot_cosine, plot_fig1, plot_fig2
+from rnn_theory.numerics.reproduce.plot_nonlinear import plot_cosine, plot_fig1, plot_fig2, plot_nscaling
 
 from rnn_theory.theory.errors import RNNTheoryError, TrainingDivergedError
 
@@ -174,7 +179,7 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
         for i, v in enumerate(L):
             loss["task"].append(t); loss["g"].append(g); loss["seed"].append(seed); loss["step"].append(i)
             loss["loss"].append(v)
-        for i, v in enumerate(r.arrays["singular_values"]):
+        for i, v in enumerate(r.arrays["singular_values"], 1):
             sv["task"].append(t); sv["g"].append(g); sv["seed"].append(seed); sv["index"].append(i)
             sv["sv"].append(v)
         L0 = r.arrays["trunc_loss"][0]
@@ -186,10 +191,10 @@ def fig1(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
         for name, M in (("W0", W0), ("W", W), ("dW", W - W0)):
             ev = np.linalg.eigvals(M)
             ev = ev[np.lexsort((ev.imag, -np.abs(ev)))]
-            for i, e in enumerate(ev):
+            for i, e in enumerate(ev, 1):
                 for k, v in zip(sp, (t, g, seed, name, i, e.real, e.imag)):
                     sp[k].append(v)
-            for i, v_ in enumerate(np.linalg.svd(M, compute_uv=False)):
+            for i, v_ in enumerate(np.linalg.svd(M, compute_uv=False), 1):
                 for k, v in zip(ssv, (t, g, seed, name, i, v_)):
                     ssv[k].append(v)
     ex = _examples(configs, runs, seed)
@@ -272,7 +277,8 @@ def _aggregate(summ):
 def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_progress: bool,
              task: str = "flipflop", ns=None, gs=(0.0, 0.9, 1.8), samples: int | None = None,
              steps: int | None = None, n_eval: int | None = None, dtype: str | None = None) -> list[Path]:
-    """N-scaling supplement: convergence step, ‖ΔW‖_F, ‖W0‖_F, functional rank vs N.
+    """N-scaling supplement: convergence step, ‖ΔW‖_F, ‖W0‖_F, functional rank vs N
+    (``nscaling.csv`` and ``nscaling.png``, see the module docstring).
 
     Defaults: N = 64…1024, 5 samples (quick: N = 32, 64, 128, 2 samples, shorter runs);
     the keyword arguments override them.
@@ -286,12 +292,14 @@ def nscaling(out: Path, *, quick: bool, seed: int, workers: int | None, show_pro
                            dtype=dtype or "float64")
                for n in ns for g in gs for s in range(samples)]
     runs = _sweep(configs, out, workers, show_progress)
-    cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm", "functional_rank")}
+    cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm", "functional_rank",
+                            "diverged")}
     for c in configs:
         cfg = runs[c["name"]].config
         for k in cols:
-            cols[k].append(c[k] if k in ("task", "n", "g", "seed") else _num(cfg.get(k)))
-    return [write_csv(out / "nscaling.csv", cols)]
+            cols[k].append(c[k] if k in ("task", "n", "g", "seed") else _num(cfg.get(k, False if k == "diverged"
+                                                                                     else None)))
+    return [write_csv(out / "nscaling.csv", cols)] + plot_nscaling(out, cols)
 
 
 def cosine_run(config: dict):

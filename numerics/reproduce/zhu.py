@@ -262,28 +262,49 @@ def digits(out: Path, *, quick: bool, seed: int, workers: int | None, show_progr
         written.append(write_csv(out / f"{prefix}curves.csv", curves))
         if not prefix:
             written.append(write_csv(out / "eigenvalues.csv", eig))
-        written += _plot_digits(out, prefix, curves)
+        written += _plot_digits(out, prefix, curves, extra)
     return written
 
 
-def _plot_digits(out, prefix, curves) -> list[Path]:
+def _plot_digits(out, prefix, curves, runs=None) -> list[Path]:
+    r"""Per rule (columns): held-out accuracy and :math:`\max\mathrm{Re}\,\lambda(W)` against
+    step, one colour per learning rate (:func:`~rnn_theory.numerics.infra.plotting.param_color`);
+    a run that stopped (``runs["diverged_step"] >= 0``: no fixed point, or the loss blew up)
+    ends with a ✕ named in the legend."""
+    from rnn_theory.numerics.infra.plotting import param_color
+
     plt = pyplot()
     if plt is None:
         return []
     rule, lr = np.asarray(curves["rule"]), np.asarray(curves["lr"])
+    step = np.asarray(curves["step"], float)
+    stopped = {}
+    if runs is not None:
+        stopped = {(r, float(v)): int(d) for r, v, d in zip(runs["rule"], runs["lr"], runs["diverged_step"])
+                   if int(d) >= 0}
     rules = [r for r in ("dW1", "dW3", "dW4") if np.any(rule == r)]
     fig, axes = plt.subplots(2, len(rules), figsize=(4 * len(rules), 6), squeeze=False)
     for j, r in enumerate(rules):
         for v in sorted(set(lr[rule == r].tolist())):
             s = (rule == r) & (lr == v)
-            axes[0, j].plot(np.asarray(curves["step"])[s], np.asarray(curves["test_accuracy"])[s], label=f"η={v:g}")
-            axes[1, j].plot(np.asarray(curves["step"])[s], np.asarray(curves["max_real_eig_w"])[s])
+            col = param_color(v, "lr")
+            x = step[s]
+            acc = np.asarray(curves["test_accuracy"], float)[s]
+            lam = np.asarray(curves["max_real_eig_w"], float)[s]
+            label = rf"$\eta={v:g}$"
+            if (r, float(v)) in stopped:
+                label += f": stopped at step {stopped[(r, float(v))]} (diverged)"
+            axes[0, j].plot(x, acc, color=col, label=label)
+            axes[1, j].plot(x, lam, color=col, label=rf"$\eta={v:g}$")
+            if (r, float(v)) in stopped and x.size:
+                for ax, y in ((axes[0, j], acc), (axes[1, j], lam)):
+                    ax.plot([x[-1]], [y[-1]], "x", color=col, ms=8, mew=2)
         axes[0, j].set_title(r)
-        axes[0, j].legend(fontsize=7)
-        axes[1, j].axhline(1.0, color="k", lw=0.5)
-        axes[1, j].set_xlabel("step")
-    axes[0, 0].set_ylabel("test accuracy")
-    axes[1, 0].set_ylabel("max Re λ(W)")
+        axes[0, j].legend(fontsize=6.5)
+        axes[1, j].axhline(1.0, color="k", lw=0.5, label=r"$\mathrm{Re}\,\lambda=1$ (instability)")
+        axes[1, j].legend(fontsize=6.5)
+        axes[0, j].set(xlabel="training step (batch of 64)", ylabel="held-out accuracy (one test batch)")
+        axes[1, j].set(xlabel="training step (batch of 64)", ylabel=r"$\max\,\mathrm{Re}\,\lambda(W)$")
     fig.tight_layout()
     path = out / f"{prefix}digits.png"
     save_figure(fig, path, dpi=120)

@@ -468,3 +468,229 @@ def test_progress_is_silenceable(monkeypatch):
     assert buf.getvalue() == ""
     items = [1, 2]
     assert progress(items) is items
+
+
+# ------------------------------------------------------------------ progress within a run, in a log
+def _busy_run(config):
+    """A sweep run whose training loop takes ``steps`` × ``dt`` seconds and prints nothing itself."""
+    import time
+
+    for _ in progress(range(config["steps"]), desc="train", enabled=False):
+        time.sleep(config["dt"])
+    return {"x": np.zeros(1)}, {"step": [0]}, {"done": True}
+
+
+def _lines(text):
+    return [ln for ln in text.splitlines() if ln.startswith("sweep:")]
+
+
+def test_progress_in_a_log_shows_an_eta_while_the_only_run_is_busy(tmp_path, capsys):
+    """A sweep of one long run, stderr not a terminal: a first line before any work, then an
+    ETA from the run's own step counter long before the run ends; plain lines, few of them."""
+    from rnn_theory.numerics.infra.sweep import run_sweep
+
+    run_sweep(_busy_run, [{"name": "r", "steps": 30, "dt": 0.06}], tmp_path / "runs", executor="serial")
+    err = capsys.readouterr().err
+    assert "\r" not in err  # a log gets whole lines, not a redrawn bar
+    lines = _lines(err)
+    assert lines[0].startswith("sweep: 0/1 runs (0%), 0:00 elapsed") and "ETA ?" in lines[0]
+    busy = [ln for ln in lines[1:] if ln.startswith("sweep: 0/1 runs")]
+    assert busy and all("ETA ?" not in ln for ln in busy), lines
+    assert lines[-1].startswith("sweep: 1/1 runs (100%)")
+    assert len(lines) <= 4, lines  # ~2 s of work: first line, first ETA, final line (15 s rate)
+
+
+def test_progress_periodic_lines_with_an_eta_from_a_runs_step_counter():
+    import time
+
+    from rnn_theory.numerics.infra.progress import reporting_to
+
+    buf = io.StringIO()
+    frac = {}
+    bar = Progress(1, "sweep", unit="runs", stream=buf, interval=0.15, partial=lambda: sum(frac.values()))
+    with bar:
+        assert buf.getvalue().startswith("sweep: 0/1 runs (0%)")  # before any work
+        with reporting_to(lambda done, total: frac.__setitem__("r", done / total)):
+            for _ in progress(range(20), enabled=False):
+                time.sleep(0.05)
+        frac.clear()
+        bar.update()
+    lines = buf.getvalue().splitlines()
+    busy = [ln for ln in lines if ln.startswith("sweep: 0/1 runs") and "ETA ?" not in ln]
+    assert len(busy) >= 3, lines  # periodic, each with an ETA, while nothing finished
+    pcts = [int(ln.split("(")[1].split("%")[0]) for ln in busy]
+    assert pcts == sorted(pcts) and 0 < pcts[0] < 100
+
+
+def test_progress_worker_reports_through_a_file(tmp_path):
+    from rnn_theory.numerics.infra.progress import FileReporter, read_fraction, reporting_to
+
+    path = tmp_path / "r.progress"
+    assert read_fraction(path) == 0.0  # nothing yet
+    seen = []
+    with reporting_to(FileReporter(path, every=3600)):
+        for i in progress(range(8), enabled=False):
+            seen.append(read_fraction(path))
+            for _ in progress(range(5), enabled=False):  # a nested loop does not take over
+                pass
+    assert seen[0] == 0.0 and seen[1:] == [1 / 8] * 7  # first report at once, then rate-limited
+    assert read_fraction(path) == 1.0  # the loop's last step is always written
+    with reporting_to(FileReporter(tmp_path / "missing" / "r.progress")):  # unwritable: silent
+        assert list(progress(range(3), enabled=False)) == [0, 1, 2]
+
+
+def test_progress_parallel_sweep_counts_runs_in_flight(tmp_path, capsys):
+    from rnn_theory.numerics.infra.sweep import run_sweep
+
+    cfgs = [{"name": f"r{i}", "steps": 25, "dt": 0.06} for i in range(2)]
+    run_sweep(_busy_run, cfgs, tmp_path / "runs", max_workers=2)
+    lines = _lines(capsys.readouterr().err)
+    assert any(ln.startswith("sweep: 0/2 runs") and "ETA ?" not in ln for ln in lines), lines
+    assert lines[-1].startswith("sweep: 2/2 runs (100%)")
+
+
+def test_progress_silenced_sweep_prints_nothing(tmp_path, capsys, monkeypatch):
+    from rnn_theory.numerics.infra.sweep import run_sweep
+
+    run_sweep(_busy_run, [{"name": "a", "steps": 2, "dt": 0.0}], tmp_path / "r1", show_progress=False)
+    monkeypatch.setenv("RNN_THEORY_NO_PROGRESS", "1")
+    run_sweep(_busy_run, [{"name": "b", "steps": 2, "dt": 0.0}], tmp_path / "r2")
+    assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------------ N-scaling figure
+def nscaling_data():
+    cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm",
+                            "functional_rank", "diverged")}
+    for n in (32, 64, 128):
+        for g in (0.0, 0.9, 1.8):
+            for s in (0, 1):
+                conv = not (n == 32 and g == 0.0 and s == 1)
+                div = n == 128 and g == 1.8 and s == 1
+                row = ("flipflop", n, g, s, 150.0 + s if conv else np.nan, 2.0 - 0.5 * g + 0.01 * s + 1e-3 * n,
+                       1.02 * g * np.sqrt(n), 2.0 if conv else np.nan, int(div))
+                if div:
+                    row = row[:4] + (np.nan,) * 4 + (1,)
+                for k, v in zip(cols, row):
+                    cols[k].append(v)
+    return cols
+
+
+@needs_mpl
+def test_nscaling_figure_draws_the_claims_seeds_and_failures(tmp_path, monkeypatch):
+    import rnn_theory.numerics.reproduce.plot_nonlinear as pn
+
+    figs = []
+    real = plotting.save_figure
+
+    def capture(fig, path, dpi=None):
+        fig.canvas.draw()
+        snapshot(fig)
+        figs.append(fig)
+        return real(fig, path, dpi)
+
+    monkeypatch.setattr(pn, "save_figure", capture)
+    (png,) = pn.plot_nscaling(tmp_path, nscaling_data())
+    assert png.name == "nscaling.png" and png.stat().st_size > 10_000
+    (fig,) = figs
+    assert_stands_alone(fig)
+    dw, w0, conv, rank = fig._test_axes
+    assert [a["yscale"] for a in fig._test_axes] == ["log", "log", "linear", "linear"]
+    assert all("N" in a["xlabel"] for a in fig._test_axes) and r"\Delta W" in dw["ylabel"]
+    assert fig.axes[0].get_xscale() == "log"
+    ns = np.array([32.0, 64.0, 128.0])
+    for g in (0.9, 1.8):  # the claim's reference ‖W0‖_F = g √N, in g's colour
+        ref = [ln for ln in w0["lines"] if len(ln[1]) == 3 and np.allclose(ln[1], g * np.sqrt(ns))
+               and ln[3] == plotting.param_color(g) and np.allclose(ln[0], ns)]
+        assert ref, f"no g√N line for g={g}"
+    flat = [ln for ln in dw["lines"] if len(ln[1]) == 3 and np.ptp(np.asarray(ln[1], float)) == 0]
+    assert len(flat) == 3  # one flat reference per g
+    means = [ln for ln in dw["lines"] if ln[2] == "$g=0.9$"]
+    assert means and np.allclose(means[0][1], 2.0 - 0.45 + 0.005 + 1e-3 * ns)  # mean over the two seeds
+    texts = " ".join(legend_texts(fig))
+    for needed in ("flat in", r"g\sqrt{N}", "did not converge", "diverged (1 run)", "$g=0$", "$g=1.8$"):
+        assert needed in texts, f"legend does not name {needed!r}: {texts}"
+    seeds = [ln for ln in conv["lines"] if ln[2].startswith("_") and len(ln[0]) >= 5]
+    assert seeds, "the seeds' spread is not drawn"
+
+
+def test_nscaling_writes_png_and_a_diverged_column(tmp_path):
+    from rnn_theory.numerics.infra.io import read_csv
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import nscaling
+
+    paths = nscaling(tmp_path, quick=True, seed=0, workers=1, show_progress=False, ns=(8, 12), gs=(0.0, 1.0),
+                     samples=1, steps=3, n_eval=4)
+    ns = read_csv(tmp_path / "nscaling.csv")
+    assert list(ns)[-1] == "diverged" and ns["diverged"] == [0, 0, 0, 0]
+    if HAVE_MPL:
+        assert tmp_path / "nscaling.png" in paths and (tmp_path / "nscaling.png").exists()
+
+
+# ------------------------------------------------------------------ digits and LSTM figures
+def _capture_into(monkeypatch, module):
+    figs = []
+    real = plotting.save_figure
+
+    def capture(fig, path, dpi=None):
+        fig.canvas.draw()
+        snapshot(fig)
+        figs.append(fig)
+        return real(fig, path, dpi)
+
+    monkeypatch.setattr(module, "save_figure", capture)
+    return figs
+
+
+@needs_mpl
+def test_digits_figure_colours_rates_and_marks_stopped_runs(tmp_path, monkeypatch):
+    import rnn_theory.numerics.reproduce.zhu as zhu
+
+    figs = _capture_into(monkeypatch, zhu)
+    curves = {k: [] for k in ("rule", "lr", "step", "train_loss", "train_accuracy", "test_loss",
+                              "test_accuracy", "max_real_eig_w")}
+    runs = {"rule": [], "lr": [], "diverged_step": []}
+    for r in ("dW1", "dW3"):
+        for lr in (0.05, 0.5):
+            n = 12 if (r, lr) == ("dW1", 0.5) else 20
+            for s in range(n):
+                for k, v in zip(curves, (r, lr, s, 1.0, 0.5, 1.0, 0.1 + 0.02 * s, 0.6 + 0.01 * s)):
+                    curves[k].append(v)
+            for k, v in zip(runs, (r, lr, 12 if n == 12 else -1)):
+                runs[k].append(v)
+    (png,) = zhu._plot_digits(tmp_path, "", curves, runs)
+    assert png.exists()
+    (fig,) = figs
+    assert_stands_alone(fig)
+    texts = " ".join(legend_texts(fig))
+    assert "stopped at step 12" in texts and texts.count("stopped") == 1
+    acc = fig._test_axes[0]
+    assert {tuple(np.round(c, 6)) for *_, c in acc["lines"]} >= {
+        tuple(np.round(plotting.param_color(v, "lr"), 6)) for v in (0.05, 0.5)}
+    crosses = [ln for ln in acc["lines"] if len(ln[0]) == 1]
+    assert len(crosses) == 1 and crosses[0][0][0] == 11  # at the last recorded step
+
+
+@needs_mpl
+def test_lstm_figures_draw_reference_accuracies(tmp_path, monkeypatch):
+    import rnn_theory.numerics.reproduce.lstm as lstm
+
+    figs = _capture_into(monkeypatch, lstm)
+    trunc = {"weight": [], "mode": [], "rank": [], "accuracy": []}
+    for w in ("W_hh1", "all"):
+        for m in ("dW", "W"):
+            for r in (0, 1, 2, 4, 8):
+                for k, v in zip(trunc, (w, m, r, 0.9 if m == "dW" else 0.6 + 0.04 * r)):
+                    trunc[k].append(v)
+    sv = {"weight": [], "kind": [], "index": [], "value": []}
+    for kind in ("dW", "W", "W0"):
+        for i in range(1, 9):
+            for k, v in zip(sv, ("W_hh1", kind, i, 10.0 / i)):
+                sv[k].append(v)
+    paths = lstm._plots(tmp_path, trunc, sv, {"lstm_accuracy": 0.95, "chance": 0.5})
+    assert [p.name for p in paths] == ["truncation.png", "singular_values.png"]
+    for fig in figs:
+        assert_stands_alone(fig)
+    levels = [float(np.ravel(ln[1])[0]) for ln in figs[0]._test_axes[0]["lines"] if len(set(np.ravel(ln[1]))) == 1
+              and len(np.ravel(ln[1])) == 2]
+    assert 0.95 in levels and 0.5 in levels
+    assert "s_k" in figs[1]._test_axes[0]["ylabel"]

@@ -239,3 +239,7 @@ def test_fig1_fig2_writers_tiny(tmp_path):
     assert len(read_csv(tmp_path / "f1" / "loss.csv")["step"]) == 3 * 3 * 3   # tasks × g × steps
     sp = read_csv(tmp_path / "f1" / "spectra_sv.csv")
     assert len(sp["sv"]) == 3 * 3 * 3 * 8 and sorted(set(sp["matrix"])) == ["W", "W0", "dW"]
+    assert sorted(set(sp["index"])) == list(range(1, 9))   # s_k, k = 1 … N, as in the figure
+    sv = read_csv(tmp_path / "f1" / "singular_values.csv")
+    assert sorted(set(sv["index"])) == list(range(1, 9))
+    assert sorted(set(read_csv(tmp_path / "f1" / "spectra.csv")["index"])) == list(range(1, 9))
