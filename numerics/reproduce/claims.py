@@ -78,7 +78,8 @@ def _separated(a, b) -> bool:
 
 def _order_verdict(groups) -> str:
     """HOLDS: means ordered and each step separated by 2 SE; PARTLY: means ordered; else FAILS."""
-    means = [np.nanmean(np.asarray(g, float)) if len(g) else np.nan for g in groups]
+    finite = [np.asarray(g, float)[np.isfinite(np.asarray(g, float))] for g in groups]
+    means = [float(np.mean(f)) if f.size else np.nan for f in finite]
     if not np.all(np.isfinite(means)) or not all(x < y for x, y in zip(means, means[1:])):
         return FAILS
     return HOLDS if all(_separated(x, y) for x, y in zip(groups, groups[1:])) else PARTLY

@@ -126,7 +126,7 @@ def fig1_data():
             for k, v in zip(loss, (t, g, 0, steps, L)):
                 loss[k] += list(np.broadcast_to(v, steps.shape))
             s = np.sort(rng.random(64))[::-1] * np.exp(-np.arange(64) / 3)
-            for i, v in enumerate(s):  # index from 0, as fig1's CSV writes it
+            for i, v in enumerate(s, start=1):  # index from 1, as fig1's CSV writes it
                 for k, x in zip(sv, (t, g, 0, i, v)):
                     sv[k].append(x)
             for R in range(0, 26):
