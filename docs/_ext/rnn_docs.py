@@ -30,6 +30,11 @@ def derive_markdown() -> tuple[str, int]:
     from rnn_theory.theory.registry import all_derivations
 
     items = all_derivations()
+    # one section per family (R1, R2, ...), in order of first appearance; registry order within
+    first: dict = {}
+    for i, (_, d) in enumerate(items):
+        first.setdefault(d.key.split(".")[0], i)
+    items = sorted(items, key=lambda it: first[it[1].key.split(".")[0]])
     parts, failed, family = [HEADER], 0, None
     for mod, d in items:
         fam = d.key.split(".")[0]
