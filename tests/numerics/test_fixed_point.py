@@ -21,6 +21,7 @@ from rnn_theory.theory.errors import (
     DomainError,
     FixedPointNotConverged,
     NonFiniteError,
+    NoStableFixedPoint,
     ShapeError,
     UnstableError,
 )
@@ -162,9 +163,15 @@ def test_implicit_gradient_matches_central_differences(seed, rho):
 @settings(max_examples=20)
 @given(seed=st.integers(0, 2**31), n=st.integers(2, 25), rho=st.floats(0.1, 1.2))
 @example(seed=0, n=2, rho=0.1)
+@example(seed=32999, n=9, rho=1.1875)  # the dynamics do not settle for one sample
 def test_metric_forms_to_machine_precision(seed, n, rho):
     W, Wx, R, x, y = _problem(seed, n=n, b=3, nx=4, rho=rho)
-    r = fixed_point(W, Wx, x, tol=1e-13).r
+    try:
+        r = fixed_point(W, Wx, x, tol=1e-13).r
+    except NoStableFixedPoint:
+        # rho > 1: the dynamics may oscillate instead of settling; the identities below are
+        # algebraic and hold at any fixed point r = tanh(Wr + W_x x), stable or not
+        r = fixed_point(W, Wx, x, tol=1e-13, method="newton").r
     _, delta = output_error(R, r, y)
     grads = implicit_gradient(W, r, delta, per_sample=True)
     for rule in ("dW3", "dW4"):
