@@ -151,3 +151,38 @@ def test_reproduce_records_name_and_wall_time_for_report(tmp_path, monkeypatch):
     assert main(["report", str(tmp_path / "res")]) == 0
     text = (tmp_path / "res" / "reproductions.md").read_text()
     assert "| schuessler-fig2 | `my-run` | False | 3 |" in text
+
+
+def test_wall_time_adds_up_over_invocations_into_one_folder(tmp_path, monkeypatch):
+    """A rerun that reuses finished runs records its own seconds, and the folder's total keeps
+    the earlier invocation's time (report shows the total)."""
+    import json
+    import sys
+    import time
+    import types
+
+    from rnn_theory.numerics.cli.commands import reproduce
+
+    mod = types.ModuleType("_slow_then_fast")
+    calls = []
+
+    def fig(out, *, quick, seed, workers, show_progress):
+        if not calls:                # the first invocation computes
+            time.sleep(0.6)
+            _fig2_folder(out / "inner", (2, 4, 6))
+            (out / "summary.csv").write_text((out / "inner" / "summary.csv").read_text())
+        calls.append(1)              # the rerun finds everything done
+        return [out / "summary.csv"]
+
+    mod.fig = fig
+    monkeypatch.setitem(sys.modules, "_slow_then_fast", mod)
+    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig2", ("_slow_then_fast", "fig", "test"))
+    out = tmp_path / "res" / "schuessler-fig2-x"
+    for _ in range(2):
+        assert main(["reproduce", "schuessler-fig2", "--out", str(out), "--no-progress"]) == 0
+    meta = json.loads((out / "provenance.json").read_text())["settings"]
+    assert meta["wall_seconds"] < 0.5 <= meta["total_wall_seconds"]
+    assert main(["report", str(tmp_path / "res")]) == 0
+    row = next(line for line in (tmp_path / "res" / "reproductions.md").read_text().splitlines()
+               if "`schuessler-fig2-x`" in line)
+    assert row.endswith(f"| {meta['total_wall_seconds'] / 60:.1f} min |")

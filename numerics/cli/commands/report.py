@@ -94,11 +94,14 @@ def render(results: Path, out_file: Path) -> str:
         lines.append(f"| `{c.key}` (`{c.reproduction}`) | {paper} | {j.value or '—'} | **{j.verdict}** | "
                      f"{_figure(folders, c.figure, out_dir)} |")
     lines += ["", "## Verdict rules", ""] + [f"* `{c.key}`: {c.rule}." for c in CLAIMS]
-    lines += ["", "## Result folders", "", "| reproduction | folder | quick | seed | wall time |", "|---|---|---|---|---|"]
+    lines += ["", "## Result folders", "",
+              "Wall time: summed over the `reproduce` invocations that wrote the folder (a rerun that "
+              "reuses finished runs adds only its own seconds).", "",
+              "| reproduction | folder | quick | seed | wall time |", "|---|---|---|---|---|"]
     for name in sorted(found):
         for f in found[name]:
             m = _meta(f)
-            wall = m.get("wall_seconds")
+            wall = m.get("total_wall_seconds", m.get("wall_seconds"))
             wall_s = f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "not recorded"
             lines.append(f"| {name} | `{f.name}` | {m.get('quick', '?')} | {m.get('seed', '?')} | {wall_s} |")
     return "\n".join(lines) + "\n"

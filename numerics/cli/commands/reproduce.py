@@ -90,10 +90,31 @@ def run(args) -> int:
                      show_progress=not args.no_progress, **extra)
     for path in written:
         print(path)
+    wall = time.time() - t0
     return finish_output(args.out, f"reproduce {args.name}", name=args.name, quick=bool(args.quick), seed=args.seed,
                          workers=args.workers, dtype=extra.get("dtype", "float64"),
                          as_published=bool(extra.get("as_published", False)),
-                         wall_seconds=round(time.time() - t0, 1), finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                         wall_seconds=round(wall, 1),
+                         total_wall_seconds=round(wall + _previous_total(args.out), 1),
+                         finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+
+
+def _previous_total(out: Path) -> float:
+    """Wall seconds the earlier finished invocations into ``out`` took (0 if none recorded).
+
+    A rerun that reuses finished runs takes seconds; adding the earlier invocations' time
+    keeps ``total_wall_seconds`` the time the folder's results took to compute (time of an
+    invocation killed before it finished is not counted).  ``reproduce-options.json``
+    guarantees that every invocation into ``out`` had the same settings.
+    """
+    import json
+
+    try:
+        settings = json.loads((Path(out) / "provenance.json").read_text()).get("settings", {})
+        prev = settings.get("total_wall_seconds", settings.get("wall_seconds", 0.0))
+        return float(prev) if isinstance(prev, (int, float)) and prev >= 0 else 0.0
+    except (OSError, ValueError, AttributeError):
+        return 0.0
 
 
 def finish_output(out: Path, command: str, **settings) -> int:
