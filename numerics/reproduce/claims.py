@@ -67,10 +67,14 @@ def _ms(v) -> str:
 
 
 def _separated(a, b) -> bool:
-    """mean(a) < mean(b) by more than the two standard errors combined."""
+    """mean(a) < mean(b) by more than the two standard errors combined.
+
+    Needs at least two finite values on each side: one seed gives no spread, so it can
+    never show a separation (its ordering is at most PARTLY).
+    """
     a, b = np.asarray(a, float), np.asarray(b, float)
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size == 0 or b.size == 0:
+    if a.size < 2 or b.size < 2:
         return False
     se = np.sqrt(np.var(a) / a.size + np.var(b) / b.size)
     return bool(np.mean(b) - np.mean(a) > 2 * se)
@@ -254,7 +258,8 @@ CLAIMS = (
           "The truncation loss drops to near zero at a small rank; the rank needed increases from flip-flop "
           "to Mante to Romo.", "nonlinear_tasks.md §7",
           "rank needed = smallest R with loss_ratio < 0.05, per seed; holds if the means are ordered with "
-          "gaps > 2 SE at every g, partly if ordered or at some g", _fig1_truncation, "fig1.png"),
+          "gaps > 2 SE (at least 2 seeds per group) at every g, partly if ordered or at some g",
+          _fig1_truncation, "fig1.png"),
     Claim("fig2-shuffle", "schuessler-fig2",
           "Shuffle loss ≈ 0 at g = 0 and ≈ the initial loss for g ≳ 0.6, in every task.",
           "nonlinear_tasks.md §7", "holds if mean ratio < 0.1 at g = 0 and > 0.7 at g ≥ 0.6",
@@ -268,7 +273,8 @@ CLAIMS = (
           _fig2_convergence, "fig2.png"),
     Claim("fig2-functional-rank-order", "schuessler-fig2",
           "The rank needed increases from flip-flop to Mante to Romo (here: functional rank at g = 0.9).",
-          "nonlinear_tasks.md §7", "holds if the means are ordered with gaps > 2 SE, partly if only ordered",
+          "nonlinear_tasks.md §7",
+          "holds if the means are ordered with gaps > 2 SE (at least 2 seeds per group), partly if only ordered",
           _fig2_rank_order, "fig2.png"),
     Claim("nscaling-dw-flat", "schuessler-nscaling", "‖ΔW‖_F is flat in N and decreases with g.",
           "nonlinear_tasks.md §7", "holds if ‖ΔW‖(largest N)/‖ΔW‖(smallest N) is in [0.67, 1.5] at every g",
@@ -281,7 +287,7 @@ CLAIMS = (
     Claim("digits-ranking", "zhu-digits", "Best accuracy ranks dW3 > dW4 > dW1.",
           "fixed_point_learning.md §8",
           "best test accuracy over each rule's learning rates, per seed (folder); holds if the means are ordered "
-          "with gaps > 2 SE, partly if only ordered", _digits, "digits.png"),
+          "with gaps > 2 SE (at least 2 seeds per group), partly if only ordered", _digits, "digits.png"),
     Claim("farrell-compression", "farrell-fig2",
           "Training compresses at the readout time: PR at t = 10 after training is far below its value "
           "before, for both γ.", "dimensionality.md §9 (3)",

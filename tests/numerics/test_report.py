@@ -186,3 +186,14 @@ def test_wall_time_adds_up_over_invocations_into_one_folder(tmp_path, monkeypatc
     row = next(line for line in (tmp_path / "res" / "reproductions.md").read_text().splitlines()
                if "`schuessler-fig2-x`" in line)
     assert row.endswith(f"| {meta['total_wall_seconds'] / 60:.1f} min |")
+
+
+def test_one_seed_is_at_most_partly(tmp_path):
+    """One folder (one seed) has no spread over seeds: an ordering it shows is PARTLY, never
+    HOLDS; three seeds with the same order and spread separate (HOLDS)."""
+    c = CLAIM["digits-ranking"]
+    one = [_digits_folder(tmp_path / "one", {"dW1": 0.64, "dW3": 0.84, "dW4": 0.66})]
+    assert judge(c, one).verdict == PARTLY
+    three = [_digits_folder(tmp_path / f"t{s}", {"dW1": 0.64 + 0.01 * s, "dW3": 0.84 + 0.01 * s,
+                                                 "dW4": 0.74 - 0.01 * s}) for s in range(3)]
+    assert judge(c, three).verdict == HOLDS
