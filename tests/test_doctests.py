@@ -17,6 +17,8 @@ import rnn_theory.theory
 
 # Modules whose import needs an optional extra, or that run the CLI on import.
 SKIP = {"rnn_theory.__main__", "rnn_theory.numerics.__main__"}
+# Modules whose examples need an optional extra: module -> (import name, extra)
+NEEDS = {"rnn_theory.numerics.infra.plotting": ("matplotlib", "plot")}
 
 
 def _module_names():
@@ -35,6 +37,9 @@ FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS | _get_number_flag()
 
 @pytest.mark.parametrize("name", _module_names())
 def test_docstring_examples(name):
+    if name in NEEDS:
+        lib, extra = NEEDS[name]
+        pytest.importorskip(lib, reason=f"optional extra [{extra}] not installed: pip install \".[{extra}]\"")
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     # verbose=False: doctest would otherwise read "-v" from pytest's command line
