@@ -13,7 +13,7 @@ eigenvalues).  The row recomputes, densely and from scratch, (a) the largest rea
 the eigenvalues of the *kept* state :math:`W_0 + \Delta W` (must be < 1: the last good state)
 and (b) the state after the refused update, built from the kept state by the textbook
 gradient :math:`\Delta W \mathrel{+}= \eta\,\epsilon\,B^\top w\,(Bm)^\top` with
-:math:`B = (I - W)^{-1}` from a dense solve (must have an eigenvalue with real part ≥ 1:
+:math:`B = (I - W)^{-1}` from a dense LU factorisation (must have an eigenvalue with real part ≥ 1:
 the update really crossed).  A trainer that stopped one step early or late, kept the
 refused update, or never stopped fails it.
 
@@ -22,8 +22,6 @@ runs do not diverge within 200 steps, see docs/check.md; an info row reports how
 Cost: 200 :math:`O(N^2)` steps and two dense :math:`O(N^3)` eigenvalue problems per seed.
 """
 from __future__ import annotations
-
-import numpy as np
 
 from rnn_theory.numerics.checks.report import CheckRow, Settings, _rng
 
@@ -34,17 +32,16 @@ LR0_DIVERGE, LR0_SPEC = 0.003, 0.001
 
 
 def _refused_state(r) -> tuple[float, float]:
-    """(λ1 of the kept W, λ1 after the next GD step), both from dense linear algebra."""
-    from rnn_theory.numerics.linear import max_real_eig
+    """(λ1 of the kept W, λ1 after the next GD step), both from dense linear algebra.
+
+    The next step uses the dense R1 gradient (:func:`~rnn_theory.numerics.linear.fixed_point_gradient`,
+    an LU factorisation of :math:`I - W`), not the trainer's rank-one bookkeeping.
+    """
+    from rnn_theory.numerics.linear import fixed_point_gradient, max_real_eig
 
     W = r.W0 + r.dW
-    n = W.shape[0]
-    A = np.eye(n) - W
-    Bm = np.linalg.solve(A, r.m)
-    Btw = np.linalg.solve(A.T, r.w)
-    eps = r.zhat - float(r.w @ Bm)
-    W_next = W + r.lr * eps * np.outer(Btw, Bm)
-    return float(max_real_eig(W)), float(max_real_eig(W_next))
+    _, grad, _, _, _ = fixed_point_gradient(W, r.m, r.w, r.zhat, check_stability=False)
+    return float(max_real_eig(W)), float(max_real_eig(W - r.lr * grad))
 
 
 def check_divergence(settings: Settings) -> list:
