@@ -8,7 +8,14 @@ fair ratio, e.g.::
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/lstm.py
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/lstm.py --hidden 64 --repeat 20
 
-Prints one line per implementation and the ratio numpy / torch (lower is better for numpy).
+Prints one line per implementation and the ratio numpy / torch (lower is better for numpy),
+then the *matrix products alone*: the step's GEMMs with the same shapes (per layer l, with
+input size n_l = 100 or 256 and 4H gate rows: the input projection over all B·T pairs, T
+recurrent products (B×H)·(H×4H) forward and T (B×4H)·(4H×H) backward, the weight
+gradients over all B·T pairs and, for layer 2, the gradient to layer 1's outputs), timed in
+NumPy and in PyTorch in the same run.  The ratio of the two product times is what the
+libraries' BLAS (OpenBLAS in NumPy's wheels, MKL in PyTorch's x86 CPU wheels) alone make
+of the step ratio; ``step / products`` is how close each step is to its own products.
 """
 from __future__ import annotations
 
@@ -75,6 +82,31 @@ def torch_step(hidden, batch, length, n_in, dtype):
     return step
 
 
+def products(hidden, batch, length, n_in, dtype, lib="numpy"):
+    """A callable doing only the LSTM step's matrix products (shapes in the module docstring)."""
+    rng = np.random.default_rng(0)
+    H, B, T = hidden, batch, length
+    shapes = []
+    for n_l, need_dx in ((n_in, False), (H, True)):
+        shapes += [(T * B, n_l, 4 * H)] + [(B, H, 4 * H)] * T + [(B, 4 * H, H)] * T
+        shapes += [(4 * H, T * B, n_l), (4 * H, T * B, H)] + ([(T * B, 4 * H, n_l)] if need_dx else [])
+    pairs = [(rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype))
+             for m, k, n in shapes]
+    if lib == "torch":
+        import torch
+
+        pairs = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in pairs]
+        mm = torch.mm
+    else:
+        mm = np.matmul
+
+    def run():
+        for a, b in pairs:
+            mm(a, b)
+    run()
+    return run, sum(2 * m * k * n for m, k, n in shapes)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hidden", type=int, default=256)
@@ -109,6 +141,19 @@ def main(argv=None):
                      f"{np.median(t_np) / np.median(t_pt):5.2f}; target <= 1)")
         else:
             line += "   (torch not installed: no comparison)"
+        print(line)
+        g_np, flops = products(args.hidden, args.batch, args.length, args.n_in, dtype)
+        g_pt = products(args.hidden, args.batch, args.length, args.n_in, dtype, "torch")[0] if have_torch else None
+        p_np, p_pt = [], []
+        for _ in range(args.repeat):
+            p_np.append(_cpu(g_np))
+            if g_pt is not None:
+                p_pt.append(_cpu(g_pt))
+        line = (f"         products alone ({flops / 1e9:.2f} GFLOP): numpy {min(p_np) * 1e3:8.2f} ms "
+                f"({flops / min(p_np) / 1e9:5.1f} GFLOP/s, step / products {min(t_np) / min(p_np):4.2f})")
+        if g_pt is not None:
+            line += (f"   torch {min(p_pt) * 1e3:8.2f} ms ({flops / min(p_pt) / 1e9:5.1f} GFLOP/s, step / products "
+                     f"{min(t_pt) / min(p_pt):4.2f})   products numpy/torch = {min(p_np) / min(p_pt):5.2f}")
         print(line)
 
 if __name__ == "__main__":

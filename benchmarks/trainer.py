@@ -9,7 +9,12 @@ prints, as min and median over ``--repeats`` timings of ``--steps`` steps each:
   run, interleaved with the step timings — T products (B×N)·(N×N) of the forward
   pass, T-1 of the adjoint recursion and the ΔW gradient (N×BT)·(BT×N) with a
   transposed first operand (6·B·T·N² flops in all);
-* the fraction bound / step (target >= 0.80).
+* the fraction bound / step (target >= 0.80);
+* the *activation floor*: the T evaluations of tanh on a (B×N) block that the forward
+  pass cannot fold into a product (each needs the previous step's GEMM), timed alone
+  in the same run, and the *ceiling* bound / (bound + floor): the best fraction any
+  NumPy step can reach here even if every other element-wise pass, the task, the loss
+  and Adam cost nothing.
 
 When PyTorch (eager autograd, torch.optim.Adam) or JAX (jit, lax.scan, hand-written
 Adam) happen to be importable — never dependencies — the same step is timed in them and
@@ -66,6 +71,21 @@ def bound_run(n, batch, dtype):
         for t in range(T - 1, 0, -1):   # adjoints: a_t <- a_{t+1} (dt W)
             np.matmul(A[t], W, out=A2[t - 1])
         A.reshape(T * batch, n).T @ R[:T].reshape(T * batch, n)  # grad W
+    run()
+    return run
+
+
+def activation_floor(n, batch, dtype):
+    """A callable doing only the forward pass's T activations tanh(x_t) on (B, N) blocks."""
+    from rnn_theory.numerics.infra.fastmath import tanh_into
+
+    X = np.random.default_rng(0).standard_normal((T_STEPS, batch, n)).astype(dtype)
+    H = np.empty_like(X)
+    work: dict = {}
+
+    def run():
+        for t in range(T_STEPS):
+            tanh_into(X[t], H[t], work)
     run()
     return run
 
@@ -170,16 +190,19 @@ def main(argv=None):
     res = {}
     for dtype in (np.float64, np.float32):
         name = np.dtype(dtype).name
-        step, bound = numpy_step(n, B, dtype, a.steps), bound_run(n, B, dtype)
-        ts, tb = [], []
-        for _ in range(a.repeats):  # interleaved, so that load changes hit both alike
+        step, bound, act = numpy_step(n, B, dtype, a.steps), bound_run(n, B, dtype), activation_floor(n, B, dtype)
+        ts, tb, ta = [], [], []
+        for _ in range(a.repeats):  # interleaved, so that load changes hit all alike
             ts.append(_cpu(step) / a.steps)
             tb.append(_cpu(bound))
-        (s_min, s_med), (b_min, b_med) = _stats(ts), _stats(tb)
+            ta.append(_cpu(act))
+        (s_min, s_med), (b_min, b_med), (a_min, _) = _stats(ts), _stats(tb), _stats(ta)
         res[name] = (s_min, s_med)
         print(f"numpy {name}: step {s_min * 1e3:7.2f} ms (median {s_med * 1e3:7.2f}); bound {b_min * 1e3:7.2f} ms "
               f"(median {b_med * 1e3:7.2f}; {flops / b_min / 1e9:5.1f} GFLOP/s); fraction of the bound "
               f"{b_min / s_min:.2f} (medians {b_med / s_med:.2f}; target >= 0.80)")
+        print(f"    activation floor {a_min * 1e3:6.2f} ms (T tanh of a {B}x{n} block); NumPy ceiling "
+              f"bound / (bound + floor) = {b_min / (b_min + a_min):.2f}")
     for lib, make in (("torch", torch_step), ("jax", jax_step)):
         for name in ("float32", "float64"):
             fn = make(n, B, name, a.steps)

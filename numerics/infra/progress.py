@@ -92,7 +92,7 @@ class Progress:
     """
 
     def __init__(self, total=None, desc: str = "progress", *, enabled: bool = True, unit: str = "",
-                 stream=None, interval: float | None = None, partial=None):
+                 stream=None, interval: float | None = None, partial=None, fraction=None):
         self.total = None if total is None else int(total)
         self.desc, self.unit = desc, unit
         self.enabled = bool(enabled) and not _silenced()
@@ -100,6 +100,7 @@ class Progress:
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.interval = float(interval) if interval is not None else (1.0 if self.tty else 15.0)
         self.partial = partial
+        self.fraction = fraction
         self.done = 0.0
         self._t0 = None
         self._last_print = 0.0
@@ -159,12 +160,22 @@ class Progress:
         d = self.done + extra
         return min(d, float(self.total)) if self.total else d
 
+    def work_fraction(self, done: float | None = None) -> float | None:
+        """Fraction of the work done: ``fraction()`` when given, else units done / total."""
+        if self.fraction is not None and not self._stop.is_set():
+            try:
+                return min(1.0, max(0.0, float(self.fraction())))
+            except Exception:  # noqa: BLE001 - a progress estimate must never stop the work
+                pass
+        done = self.progress_done() if done is None else done
+        return done / self.total if self.total else None
+
     def eta(self, done: float | None = None):
         """Seconds left (``None`` when unknown)."""
-        done = self.progress_done() if done is None else done
-        if self._t0 is None or not self.total or done <= 0:
+        f = self.work_fraction(done)
+        if self._t0 is None or not f:
             return None
-        return (time.monotonic() - self._t0) * (self.total - done) / done
+        return (time.monotonic() - self._t0) * (1.0 - f) / f
 
     def line(self, done: float | None = None) -> str:
         """The current progress line (no newline)."""
@@ -173,7 +184,8 @@ class Progress:
         fin = f"{self.done:g}" if self.done != int(self.done) else str(int(self.done))
         count = f"{fin}/{self.total}" if self.total else fin
         unit = f" {self.unit}" if self.unit else ""
-        pct = f" ({100 * done_all / self.total:.0f}%)" if self.total else ""
+        f = self.work_fraction(done_all)
+        pct = f" ({100 * f:.0f}%)" if self.total else ""
         eta = f", ETA {format_seconds(self.eta(done_all))}" if self.total else ""
         return f"{self.desc}: {count}{unit}{pct}, {format_seconds(elapsed)} elapsed{eta}"
 
@@ -186,19 +198,20 @@ class Progress:
         now = time.monotonic()
         with self._lock:
             done = self.progress_done()
-            decile = int(10 * done / self.total) if self.total else -1
+            frac = self.work_fraction(done)
+            decile = int(10 * frac) if frac is not None else -1
             since = now - self._last_print
             if self.tty:
                 due = force or since >= (self.interval if heartbeat else 0.1)
             else:
-                first_eta = bool(self.total) and done > 0 and not self._eta_shown
+                first_eta = bool(frac) and not self._eta_shown
                 due = (force or first_eta or since >= self.interval
                        or (decile > self._last_decile and since >= self.interval / 5))
             if not due:
                 return
             self._last_print, self._last_decile = now, max(decile, self._last_decile)
             text = self.line(done)
-            self._eta_shown = self._eta_shown or (bool(self.total) and done > 0)
+            self._eta_shown = self._eta_shown or bool(frac)
             if final and text == self._last_text and not self.tty:
                 return
             self._last_text = text

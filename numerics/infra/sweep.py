@@ -30,6 +30,7 @@ worker per available core; any other executor works, e.g.
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -126,7 +127,8 @@ def _plan(configs, out_dir: Path, overwrite: bool) -> list:
 
 def run_sweep(fn: Callable[[dict], tuple], configs: Iterable[Mapping], out_dir, *,
               executor: Executor | str | None = None, max_workers: int | None = None,
-              show_progress: bool = True, overwrite: bool = False) -> dict:
+              show_progress: bool = True, overwrite: bool = False,
+              cost: Callable[[dict], float] | None = None) -> dict:
     """Run ``fn`` on every configuration not already finished; return ``{name: RunRecord}``.
 
     Parameters
@@ -143,6 +145,11 @@ def run_sweep(fn: Callable[[dict], tuple], configs: Iterable[Mapping], out_dir, 
         (default: :func:`default_workers`); ``max_workers == 1`` runs serially.
     overwrite : bool
         Recompute and replace run folders whose stored configuration differs.
+    cost : callable, optional
+        ``config -> float``, a run's expected cost in any unit (e.g. its flop count): the
+        progress line's percentage and ETA then weight each run by it, so that a sweep
+        whose cheap runs come first does not promise too early an end.  Default: all runs
+        cost the same.
 
     Cost: the runs themselves plus one ``config.json`` read per existing run.
     """
@@ -156,12 +163,31 @@ def run_sweep(fn: Callable[[dict], tuple], configs: Iterable[Mapping], out_dir, 
     out_dir.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(out_dir)
     plan = _plan(configs, out_dir, overwrite)
+    weights = _weights(plan, cost)
     if executor == "serial" or isinstance(executor, SerialExecutor) or (
             executor is None and (max_workers == 1 or len(plan) <= 1)):
-        _run_serial(fn, plan, out_dir, show_progress)
+        _run_serial(fn, plan, out_dir, show_progress, weights)
     else:
-        _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress)
+        _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress, weights)
     return {c["name"]: load_run(out_dir / c["name"]) for c in configs}
+
+
+def _weights(plan, cost) -> dict | None:
+    """``{name: share of the sweep's expected cost}`` (summing to 1), or None for equal runs."""
+    if cost is None or not plan:
+        return None
+    w = {c["name"]: float(cost(c)) for c, _ in plan}
+    if not all(math.isfinite(v) and v > 0 for v in w.values()):
+        raise DomainError("every run's cost(config) must be a finite number > 0")
+    total = sum(w.values())
+    return {k: v / total for k, v in w.items()}
+
+
+def _work_fraction(weights, finished: list, in_flight) -> Callable[[], float] | None:
+    """Share of the expected cost done: finished runs plus the step fraction of those in flight."""
+    if weights is None:
+        return None
+    return lambda: sum(weights[n] for n in finished) + sum(weights[n] * f for n, f in in_flight().items())
 
 
 def _save(out_dir: Path, c: dict, action: str, result) -> None:
@@ -169,10 +195,12 @@ def _save(out_dir: Path, c: dict, action: str, result) -> None:
     save_run(out_dir / c["name"], c, arrays, history, summary, overwrite=action == "replace")
 
 
-def _run_serial(fn, plan, out_dir, show_progress) -> None:
+def _run_serial(fn, plan, out_dir, show_progress, weights=None) -> None:
     in_flight: dict = {}   # name -> fraction of its steps done (one entry at most)
+    finished: list = []
     with Progress(len(plan), "sweep", unit="runs", enabled=show_progress and bool(plan),
-                  partial=lambda: sum(in_flight.values())) as bar:
+                  partial=lambda: sum(in_flight.values()),
+                  fraction=_work_fraction(weights, finished, lambda: dict(in_flight))) as bar:
         for c, action in plan:
             name = c["name"]
 
@@ -183,6 +211,7 @@ def _run_serial(fn, plan, out_dir, show_progress) -> None:
                 result = fn(c)
             in_flight.pop(name, None)
             _save(out_dir, c, action, result)
+            finished.append(name)
             bar.update()
 
 
@@ -192,7 +221,7 @@ def _reporting_call(fn, config, path):
         return fn(config)
 
 
-def _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress) -> None:
+def _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress, weights=None) -> None:
     own = executor is None
     if own:
         executor = ProcessPoolExecutor(max_workers=min(max_workers or default_workers(), len(plan)),
@@ -200,8 +229,11 @@ def _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress) -> No
     futures: dict = {}
     errors = []
     pending: dict = {}   # name -> report file of a run not finished yet
+    finished: list = []
     bar = Progress(len(plan), "sweep", unit="runs", enabled=show_progress and bool(plan),
-                   partial=lambda: sum(read_fraction(p) for p in list(pending.values()) if p))
+                   partial=lambda: sum(read_fraction(p) for p in list(pending.values()) if p),
+                   fraction=_work_fraction(weights, finished,
+                                           lambda: {n: read_fraction(p) for n, p in list(pending.items()) if p}))
     # each worker reports its run's step count to a file here (read by the heartbeat)
     report_dir = tempfile.mkdtemp(prefix="rnn-theory-progress-") if bar.enabled else None
     try:
@@ -212,14 +244,14 @@ def _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress) -> No
         with bar:
             for fut in as_completed(futures):
                 c, action = futures[fut]
-                pending.pop(c["name"], None)
                 try:
                     result = fut.result()
                 except Exception as exc:  # noqa: BLE001 - other runs are still saved, then re-raised
                     errors.append((c["name"], exc))
-                    bar.update()
-                    continue
-                _save(out_dir, c, action, result)
+                else:
+                    _save(out_dir, c, action, result)
+                finished.append(c["name"])   # counted as finished before it leaves ``pending``
+                pending.pop(c["name"], None)
                 bar.update()
     except BaseException:
         for fut in futures:

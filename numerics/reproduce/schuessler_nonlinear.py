@@ -36,6 +36,7 @@ Outputs (long format, one CSV per panel):
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ from rnn_theory.numerics.infra.io import write_csv
 from rnn_theory.numerics.infra.outputs import num_tag, prepare_output_dir
 from rnn_theory.numerics.infra.sweep import run_sweep
 
-__all__ = ["fig1", "fig2", "nscaling", "cosine", "make_config", "run_config", "G_GRID", "TASK_STEPS",
+__all__ = ["fig1", "fig2", "nscaling", "cosine", "make_config", "run_config", "run_cost", "G_GRID", "TASK_STEPS",
            "run_rng_seed"]
 
 TASK_ID = {"flipflop": 0, "mante": 1, "romo": 2}
@@ -126,10 +127,27 @@ def run_config(config: dict, show_progress: bool = False):
     return arrays, history, summary
 
 
+@functools.lru_cache(maxsize=None)
+def _trial_length(task: str) -> int:
+    from rnn_theory.numerics.rate.tasks import get_task
+
+    return int(get_task(task)(np.random.default_rng(0), 1).inputs.shape[1])
+
+
+def run_cost(config: dict) -> float:
+    r"""Expected cost of :func:`run_config` in flops, up to a constant:
+    :math:`(\text{steps}\cdot B + 27\,n_{\rm eval}\cdot[\text{analyze}])\,T N^2`
+    (T the task's trial length); ``run_sweep(..., cost=run_cost)`` weights the progress
+    line's ETA by it."""
+    analyses = 27 * config.get("n_eval", 0) if config.get("analyze", True) else 0
+    return float((config["steps"] * config["batch_size"] + analyses) * _trial_length(config["task"])
+                 * config["n"] ** 2 + 1)
+
+
 def _sweep(configs, out, workers, show_progress):
     executor = "serial" if workers == 1 else None
     return run_sweep(run_config, configs, Path(out) / "runs", executor=executor, max_workers=workers,
-                     show_progress=show_progress)
+                     show_progress=show_progress, cost=run_cost)
 
 
 def _num(v):

@@ -558,6 +558,51 @@ def test_progress_silenced_sweep_prints_nothing(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err == ""
 
 
+def test_progress_weights_runs_by_their_cost():
+    """A cheap run finished and an expensive one not started: the unit count says 50 %, the
+    cost-weighted line says 10 % and an ETA of nine times the elapsed time."""
+    from rnn_theory.numerics.infra.sweep import _weights, _work_fraction
+
+    plan = [({"name": "cheap", "steps": 10}, "new"), ({"name": "costly", "steps": 90}, "new")]
+    weights = _weights(plan, lambda c: c["steps"])
+    assert weights == {"cheap": 0.1, "costly": 0.9}
+    finished, in_flight = ["cheap"], {}
+    frac = _work_fraction(weights, finished, lambda: in_flight)
+    plain = Progress(2, "sweep", unit="runs", stream=io.StringIO())
+    weighted = Progress(2, "sweep", unit="runs", stream=io.StringIO(), fraction=frac)
+    for bar in (plain, weighted):
+        bar.start()
+        bar._t0 -= 100.0            # 100 s elapsed
+        bar.done = 1
+    assert "1/2 runs (50%)" in plain.line() and abs(plain.eta() - 100) < 1
+    assert "1/2 runs (10%)" in weighted.line() and abs(weighted.eta() - 900) < 1
+    in_flight["costly"] = 0.5       # half of the costly run's steps done: 55 % of the work
+    assert "(55%)" in weighted.line()
+    for bar in (plain, weighted):
+        bar.close()
+    assert _weights(plan, None) is None and _work_fraction(None, [], dict) is None
+
+
+def test_sweep_refuses_a_bad_cost_before_any_work(tmp_path):
+    from rnn_theory.numerics.infra.sweep import run_sweep
+    from rnn_theory.theory.errors import DomainError
+
+    with pytest.raises(DomainError, match="cost"):
+        run_sweep(_busy_run, [{"name": "a", "steps": 2, "dt": 0.0}], tmp_path / "runs", cost=lambda c: 0.0)
+    assert not any((tmp_path / "runs").iterdir())
+
+
+def test_schuessler_run_cost_counts_steps_trial_length_and_n_squared():
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import make_config, run_cost
+
+    ff, romo = make_config("flipflop", 0.9, 0, n=64), make_config("romo", 0.9, 0, n=64)
+    big = make_config("flipflop", 0.9, 0, n=128)
+    assert run_cost(big) / run_cost(ff) == pytest.approx(4.0, rel=1e-6)
+    # 1000 vs 6000 steps, trials of 100 vs 56 steps (each task generates its own trials)
+    expected = ((6000 * 32 + 27 * 512) * 56) / ((1000 * 32 + 27 * 512) * 100)
+    assert run_cost(romo) / run_cost(ff) == pytest.approx(expected, rel=1e-6)
+
+
 # ------------------------------------------------------------------ N-scaling figure
 def nscaling_data():
     cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm",

@@ -93,7 +93,7 @@ def run(args) -> int:
     from rnn_theory.numerics.infra.outputs import prepare_output_dir
     from rnn_theory.numerics.infra.provenance import provenance
     from rnn_theory.numerics.infra.sweep import run_sweep
-    from rnn_theory.numerics.reproduce.schuessler_nonlinear import make_config, run_config
+    from rnn_theory.numerics.reproduce.schuessler_nonlinear import make_config, run_config, run_cost
 
     configs = [make_config(t, g, s, n=n, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                            n_snapshots=args.snapshots, n_eval=args.n_eval,
@@ -108,7 +108,7 @@ def run(args) -> int:
     try:
         runs = run_sweep(run_config, configs, out / "runs", executor=executor,
                          max_workers=None if args.dask else args.workers,
-                         show_progress=not args.no_progress, overwrite=args.overwrite)
+                         show_progress=not args.no_progress, overwrite=args.overwrite, cost=run_cost)
     finally:
         if client is not None:
             client.close()
