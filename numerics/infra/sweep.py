@@ -209,9 +209,9 @@ def _run_serial(fn, plan, out_dir, show_progress, weights=None) -> None:
 
             with reporting_to(report if bar.enabled else None):
                 result = fn(c)
-            in_flight.pop(name, None)
             _save(out_dir, c, action, result)
-            finished.append(name)
+            finished.append(name)         # counted as finished before it leaves ``in_flight``
+            in_flight.pop(name, None)
             bar.update()
 
 
