@@ -107,6 +107,16 @@ def products(hidden, batch, length, n_in, dtype, lib="numpy"):
     return run, sum(2 * m * k * n for m, k, n in shapes)
 
 
+def _interleaved(f_np, f_pt, repeat):
+    """CPU times of ``repeat`` alternating calls (so that changes in load hit both alike)."""
+    t_np, t_pt = [], []
+    for _ in range(repeat):
+        t_np.append(_cpu(f_np))
+        if f_pt is not None:
+            t_pt.append(_cpu(f_pt))
+    return t_np, t_pt
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hidden", type=int, default=256)
@@ -128,11 +138,7 @@ def main(argv=None):
     for dtype in (np.float64, np.float32):
         f_np = numpy_step(args.hidden, args.batch, args.length, args.n_in, dtype)
         f_pt = torch_step(args.hidden, args.batch, args.length, args.n_in, dtype) if have_torch else None
-        t_np, t_pt = [], []
-        for _ in range(args.repeat):  # interleaved, so that changes in load hit both alike
-            t_np.append(_cpu(f_np))
-            if f_pt is not None:
-                t_pt.append(_cpu(f_pt))
+        t_np, t_pt = _interleaved(f_np, f_pt, args.repeat)
         line = (f"{np.dtype(dtype).name:8s} numpy {min(t_np) * 1e3:8.2f} ms/step "
                 f"(median {np.median(t_np) * 1e3:8.2f})")
         if f_pt is not None:
@@ -144,11 +150,7 @@ def main(argv=None):
         print(line)
         g_np, flops = products(args.hidden, args.batch, args.length, args.n_in, dtype)
         g_pt = products(args.hidden, args.batch, args.length, args.n_in, dtype, "torch")[0] if have_torch else None
-        p_np, p_pt = [], []
-        for _ in range(args.repeat):
-            p_np.append(_cpu(g_np))
-            if g_pt is not None:
-                p_pt.append(_cpu(g_pt))
+        p_np, p_pt = _interleaved(g_np, g_pt, args.repeat)
         line = (f"         products alone ({flops / 1e9:.2f} GFLOP): numpy {min(p_np) * 1e3:8.2f} ms "
                 f"({flops / min(p_np) / 1e9:5.1f} GFLOP/s, step / products {min(t_np) / min(p_np):4.2f})")
         if g_pt is not None:
