@@ -126,7 +126,10 @@ def _fig2_dwnorm(folders):
         means = np.array([np.nanmean(w[(task == k) & (g == x)]) for x in gs])
         n_dec += means[-1] < means[0]
         n_mono += bool(np.all(np.diff(means) < 0))
-        parts.append(f"{k}: {means[0]:.3g} (g={gs[0]:g}) → {means[-1]:.3g} (g={gs[-1]:g})")
+        rises = [f"{gs[i]:g}→{gs[i + 1]:g} ({means[i]:.3g}→{means[i + 1]:.3g})"
+                 for i in np.flatnonzero(np.diff(means) >= 0)]
+        parts.append(f"{k}: {means[0]:.3g} (g={gs[0]:g}) → {means[-1]:.3g} (g={gs[-1]:g})"
+                     + (f", rises at g = {', '.join(rises)}" if rises else ""))
     verdict = HOLDS if tasks and n_mono == len(tasks) else PARTLY if n_dec else FAILS
     return Judgement("; ".join(parts), verdict)
 

@@ -70,6 +70,21 @@ def test_other_fig2_claims(tmp_path):
     assert judge(CLAIM["fig2-shuffle"], []).verdict == NO_DATA
 
 
+def test_dw_norm_names_the_gains_where_it_rises(tmp_path):
+    """‖ΔW‖ falling overall but rising from g = 1.2 to 1.8 in one task: partly, and the rise is named."""
+    from rnn_theory.numerics.infra.io import read_csv
+
+    f = _fig2_folder(tmp_path / "f", (2, 4, 6))
+    cols = read_csv(f / "summary.csv")
+    cols["dw_norm"] = [3.0 if (t == "mante" and g == 1.8) else w
+                       for t, g, w in zip(cols["task"], cols["g"], cols["dw_norm"])]
+    write_csv(f / "summary.csv", cols, overwrite=True)
+    j = judge(CLAIM["fig2-dw-norm"], [f])
+    assert j.verdict == PARTLY
+    assert "mante: 5 (g=0) → 3 (g=1.8), rises at g = 1.2→1.8 (2.27→3)" in j.value
+    assert "flipflop: 5 (g=0) → 1.79 (g=1.8);" in j.value      # monotone: no rise listed
+
+
 def test_trends_need_several_gains(tmp_path):
     """A folder with runs at g = 0.9 only says nothing about trends in g (no data, not 'holds')."""
     cols = {"task": [], "g": [], "seed": [], "converged_step": [], "dw_norm": [], "functional_rank": [],
