@@ -81,8 +81,16 @@ def test_dw_norm_names_the_gains_where_it_rises(tmp_path):
     write_csv(f / "summary.csv", cols, overwrite=True)
     j = judge(CLAIM["fig2-dw-norm"], [f])
     assert j.verdict == PARTLY
-    assert "mante: 5 (g=0) → 3 (g=1.8), rises at g = 1.2→1.8 (2.27→3)" in j.value
+    assert "mante: 5 (g=0) → 3 (g=1.8), rises at g = 1.2→1.8 (2.27→3, > 2 SE)" in j.value
     assert "flipflop: 5 (g=0) → 1.79 (g=1.8);" in j.value      # monotone: no rise listed
+    # a rise within the seeds' noise is named as such and does not cost the verdict
+    noisy = read_csv(f / "summary.csv")
+    jitter = (0.5, -0.5, 0.5, -0.5, 0.0)       # per seed: sd 0.45, so a rise of 0.07 is noise
+    noisy["dw_norm"] = [(2.7 if g == 1.2 else 5.0 / (1 + g)) + (jitter[sd] if g >= 0.9 else 0.0)
+                        for g, sd in zip(noisy["g"], noisy["seed"])]
+    write_csv(f / "summary.csv", noisy, overwrite=True)
+    j = judge(CLAIM["fig2-dw-norm"], [f])
+    assert "within 2 SE" in j.value and "> 2 SE" not in j.value and j.verdict == HOLDS, j.value
 
 
 def test_trends_need_several_gains(tmp_path):
