@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 
 from rnn_theory.numerics.fixed_point.kernels import _newton, _picard
-from rnn_theory.numerics.fixed_point.stability import stability_report
+from rnn_theory.numerics.fixed_point.stability import leading_eigenvalues
 from rnn_theory.theory.errors import FixedPointNotConverged, NoStableFixedPoint
 
 __all__ = ["solve_reached"]
@@ -85,7 +85,7 @@ def _polish(W, h, r, tol, ls, rows, level, out) -> int:
     ok = resn <= tol
     lam_rows = np.full(rows.size, np.nan)
     if ok.any():
-        lam_rows[ok] = stability_report(W, rn[ok]).max_real_eig
+        lam_rows[ok] = leading_eigenvalues(W, rn[ok]).real
     # accept a stable polish; on the last threshold accept what the trajectory sits on
     last = level[rows] == len(_THRESHOLDS) - 1
     done = ok & ((lam_rows < 1.0) | last)

@@ -80,8 +80,16 @@ def stability_report(W, r) -> StabilityReport:
     """
     W = _as_weights(W)
     r, _ = _as_batch("r", r, W.shape[0])
+    lead = leading_eigenvalues(W, r)
+    return StabilityReport(lead, lead.real.copy(), lead.real < 1.0, max_real_eig(W))
+
+
+def leading_eigenvalues(W: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The eigenvalue of :math:`G_iW` with the largest real part for each row ``r[i]`` of a
+    validated (B, N) batch; what :func:`stability_report` adds is :math:`\max\mathrm{Re}\,
+    \lambda(W)` (one more eigendecomposition), which the solver's stability check skips.
+    Cost :math:`O(BN^3)`."""
     g = 1.0 - r ** 2
     eig = np.linalg.eigvals(g[:, :, None] * W[None])
     idx = np.argmax(eig.real, axis=1)
-    lead = eig[np.arange(len(eig)), idx]
-    return StabilityReport(lead, lead.real.copy(), lead.real < 1.0, max_real_eig(W))
+    return eig[np.arange(len(eig)), idx]
