@@ -85,7 +85,7 @@ def stability_report(W, r) -> StabilityReport:
 
 
 def leading_eigenvalues(W: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """The eigenvalue of :math:`G_iW` with the largest real part for each row ``r[i]`` of a
+    r"""The eigenvalue of :math:`G_iW` with the largest real part for each row ``r[i]`` of a
     validated (B, N) batch; what :func:`stability_report` adds is :math:`\max\mathrm{Re}\,
     \lambda(W)` (one more eigendecomposition), which the solver's stability check skips.
     Cost :math:`O(BN^3)`."""
