@@ -161,33 +161,38 @@ class Progress:
         return min(d, float(self.total)) if self.total else d
 
     def work_fraction(self, done: float | None = None) -> float | None:
-        """Fraction of the work done: ``fraction()`` when given, else units done / total."""
+        """Fraction of the work done: ``fraction()`` when given, else units done / total
+        (``done`` defaults to :meth:`progress_done`); None when the total is unknown."""
         if self.fraction is not None and not self._stop.is_set():
             try:
                 return min(1.0, max(0.0, float(self.fraction())))
             except Exception:  # noqa: BLE001 - a progress estimate must never stop the work
                 pass
-        done = self.progress_done() if done is None else done
-        return done / self.total if self.total else None
+        if not self.total:
+            return None
+        return (self.progress_done() if done is None else done) / self.total
 
     def eta(self, done: float | None = None):
         """Seconds left (``None`` when unknown)."""
-        f = self.work_fraction(done)
-        if self._t0 is None or not f:
-            return None
-        return (time.monotonic() - self._t0) * (1.0 - f) / f
+        return self._eta_of(self.work_fraction(done))
 
-    def line(self, done: float | None = None) -> str:
-        """The current progress line (no newline)."""
-        done_all = self.progress_done() if done is None else done
+    def _eta_of(self, frac: float | None):
+        if self._t0 is None or not frac:
+            return None
+        return (time.monotonic() - self._t0) * (1.0 - frac) / frac
+
+    def line(self, done: float | None = None, frac: float | None = None) -> str:
+        """The current progress line (no newline); ``frac``, the work fraction if already
+        computed (:meth:`work_fraction` may read the workers' report files)."""
         elapsed = 0.0 if self._t0 is None else time.monotonic() - self._t0
         fin = f"{self.done:g}" if self.done != int(self.done) else str(int(self.done))
         count = f"{fin}/{self.total}" if self.total else fin
         unit = f" {self.unit}" if self.unit else ""
-        f = self.work_fraction(done_all)
-        pct = f" ({100 * f:.0f}%)" if self.total else ""
-        eta = f", ETA {format_seconds(self.eta(done_all))}" if self.total else ""
-        return f"{self.desc}: {count}{unit}{pct}, {format_seconds(elapsed)} elapsed{eta}"
+        if not self.total:
+            return f"{self.desc}: {count}{unit}, {format_seconds(elapsed)} elapsed"
+        f = self.work_fraction(done) if frac is None else frac
+        return (f"{self.desc}: {count}{unit} ({100 * f:.0f}%), {format_seconds(elapsed)} elapsed, "
+                f"ETA {format_seconds(self._eta_of(f))}")
 
     # -- output
     def _beat(self):
@@ -197,8 +202,7 @@ class Progress:
     def _emit(self, force=False, heartbeat=False, final=False):
         now = time.monotonic()
         with self._lock:
-            done = self.progress_done()
-            frac = self.work_fraction(done)
+            frac = self.work_fraction()   # read once per line: it may read the workers' report files
             decile = int(10 * frac) if frac is not None else -1
             since = now - self._last_print
             if self.tty:
@@ -210,7 +214,7 @@ class Progress:
             if not due:
                 return
             self._last_print, self._last_decile = now, max(decile, self._last_decile)
-            text = self.line(done)
+            text = self.line(frac=frac)
             self._eta_shown = self._eta_shown or bool(frac)
             if final and text == self._last_text and not self.tty:
                 return

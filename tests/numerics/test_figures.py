@@ -583,6 +583,21 @@ def test_progress_weights_runs_by_their_cost():
     assert _weights(plan, None) is None and _work_fraction(None, [], dict) is None
 
 
+def test_progress_reads_the_work_fraction_once_per_line():
+    """``fraction()`` may read every worker's report file: one call per printed line."""
+    calls = []
+
+    def frac():
+        calls.append(1)
+        return 0.25
+
+    buf = io.StringIO()
+    bar = Progress(4, "sweep", unit="runs", stream=buf, interval=60, fraction=frac)
+    bar.start()                      # the first line, forced; the heartbeat waits 1 s
+    assert len(calls) == 1 and "(25%)" in buf.getvalue()
+    bar.close()
+
+
 def test_sweep_refuses_a_bad_cost_before_any_work(tmp_path):
     from rnn_theory.numerics.infra.sweep import run_sweep
     from rnn_theory.theory.errors import DomainError
