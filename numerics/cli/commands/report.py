@@ -12,11 +12,12 @@ file is only replaced if this command wrote it.  Cost: reading the CSVs.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from rnn_theory.theory.errors import RNNTheoryError
+
+from rnn_theory.numerics.cli.commands.reproduce import recorded_settings
 
 MARKER = "<!-- written by rnn-theory report; rerun to update -->"
 
@@ -35,29 +36,12 @@ def _written_by_report(path: Path) -> bool:
         return f.read(len(MARKER.encode())) == MARKER.encode()
 
 
-def _meta(folder: Path) -> dict:
-    """The settings ``reproduce`` recorded in ``provenance.json`` (name, quick, seed, workers,
-    wall_seconds, …, provenance); ``reproduction.json`` is the same record in older folders."""
-    for fname in ("provenance.json", "reproduction.json"):
-        f = folder / fname
-        if f.is_file():
-            try:
-                data = json.loads(f.read_text())
-            except (OSError, ValueError):
-                return {}
-            if not isinstance(data, dict):
-                return {}
-            settings = data.get("settings")
-            return {**settings, "provenance": data.get("provenance")} if isinstance(settings, dict) else data
-    return {}
-
-
 def find_folders(results: Path, names) -> dict:
     """``{NAME: [folders]}`` for the reproductions found in ``results`` (itself or its subfolders)."""
     cands = [results] + sorted(p for p in results.iterdir() if p.is_dir())
     found: dict = {}
     for d in cands:
-        name = _meta(d).get("name")
+        name = recorded_settings(d).get("name")
         if name not in names:  # longest matching NAME prefix of the folder name
             hits = [n for n in names if d.name == n or d.name.startswith((n + "-", n + "_"))]
             name = max(hits, key=len) if hits else None
@@ -100,7 +84,7 @@ def render(results: Path, out_file: Path) -> str:
               "| reproduction | folder | quick | seed | wall time |", "|---|---|---|---|---|"]
     for name in sorted(found):
         for f in found[name]:
-            m = _meta(f)
+            m = recorded_settings(f)
             wall = m.get("total_wall_seconds", m.get("wall_seconds"))
             wall_s = f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "not recorded"
             lines.append(f"| {name} | `{f.name}` | {m.get('quick', '?')} | {m.get('seed', '?')} | {wall_s} |")

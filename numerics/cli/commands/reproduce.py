@@ -107,14 +107,27 @@ def _previous_total(out: Path) -> float:
     invocation killed before it finished is not counted).  ``reproduce-options.json``
     guarantees that every invocation into ``out`` had the same settings.
     """
-    import json
+    m = recorded_settings(Path(out))
+    prev = m.get("total_wall_seconds", m.get("wall_seconds", 0.0))
+    return float(prev) if isinstance(prev, (int, float)) and prev >= 0 else 0.0
 
-    try:
-        settings = json.loads((Path(out) / "provenance.json").read_text()).get("settings", {})
-        prev = settings.get("total_wall_seconds", settings.get("wall_seconds", 0.0))
-        return float(prev) if isinstance(prev, (int, float)) and prev >= 0 else 0.0
-    except (OSError, ValueError, AttributeError):
-        return 0.0
+
+def recorded_settings(folder: Path) -> dict:
+    """The settings :func:`finish_output` recorded in ``folder/provenance.json`` (name, quick,
+    seed, workers, wall_seconds, total_wall_seconds, …) with its ``"provenance"``;
+    ``reproduction.json`` is the same record in older folders; ``{}`` when none is readable."""
+    for fname in ("provenance.json", "reproduction.json"):
+        f = Path(folder) / fname
+        if f.is_file():
+            try:
+                data = json.loads(f.read_text())
+            except (OSError, ValueError):
+                return {}
+            if not isinstance(data, dict):
+                return {}
+            settings = data.get("settings")
+            return {**settings, "provenance": data.get("provenance")} if isinstance(settings, dict) else data
+    return {}
 
 
 def finish_output(out: Path, command: str, **settings) -> int:
