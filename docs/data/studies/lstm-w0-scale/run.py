@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_theory.numerics.infra.io import write_csv
+from rnn_theory.numerics.infra.outputs import prepare_output_dir
 from rnn_theory.numerics.infra.sweep import run_sweep
 from rnn_theory.numerics.lstm.truncation import WEIGHTS
 from rnn_theory.numerics.reproduce.lstm import QUICK, _task, run_experiment, train_run
@@ -56,7 +57,7 @@ def main(argv=None):
     p.add_argument("out")
     p.add_argument("--workers", type=int, default=None)
     a = p.parse_args(argv)
-    out = Path(a.out)
+    out = prepare_output_dir(Path(a.out))  # refuses a folder the package did not create, before any work
     t0 = time.time()
     cs = configs()
     runs = run_sweep(train_run, cs, out / "runs", max_workers=a.workers, show_progress=False)
@@ -88,4 +89,11 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from rnn_theory.theory.errors import RNNTheoryError
+
+    try:
+        main()
+    except RNNTheoryError as exc:   # one clear line, no traceback
+        sys.exit(f"run.py: {exc}")
