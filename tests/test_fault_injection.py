@@ -284,6 +284,44 @@ def test_cli_ctrl_c_exit_status_130(tmp_path):
     assert "Traceback" not in err and "interrupted" in err
 
 
+def test_cli_sigterm_stops_like_ctrl_c_exit_status_143(tmp_path):
+    """A batch system's time limit sends SIGTERM: the sweep stops at once, without a
+    traceback, its worker processes end, and the exit status says terminated."""
+    out = tmp_path / "sw"
+    proc = subprocess.Popen([sys.executable, "-m", "rnn_theory.numerics", "sweep", "--n", "32", "--g", "0,0.5",
+                             "--seeds", "0", "--steps", "100000", "--no-progress", "--workers", "2",
+                             "--out", str(out)], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "runs").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    children = _children(proc.pid)
+    assert children  # the worker processes
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert time.perf_counter() - t0 < 15
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "terminated (SIGTERM)" in err
+    deadline = time.time() + 10
+    while any(_alive(p) for p in children) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in children)
+
+
+def _children(pid: int) -> set:
+    """PIDs whose parent is ``pid`` (from /proc)."""
+    kids = set()
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            kids.add(int(stat_file.parent.name))
+    return kids
+
+
 def test_stale_temporaries_are_cleaned_and_only_ours(tmp_path):
     # a writer killed mid-write (a dead PID on this host) left a temporary run folder
     child = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""

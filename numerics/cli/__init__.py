@@ -7,19 +7,25 @@ Sub-commands live in :mod:`rnn_theory.numerics.cli.commands` (one module each, e
 Exit status: 0 success; 1 a check or derivation failed; 2 bad input (one line on
 stderr naming the parameter and its valid range, or the path and what to do) — nothing
 was written; 3 a training run diverged (its last good state is saved, marked
-``diverged: true``); 130 interrupted (finished runs are saved); 141 stdout was closed
-early (e.g. ``rnn-theory derive | head``), silently.
+``diverged: true``); 130 interrupted by Ctrl-C and 143 by SIGTERM (a batch system's time
+limit, ``kill``) -- both stop the same way: runs in flight are cancelled, finished runs
+are saved and a rerun resumes; 141 stdout was closed early (e.g. ``rnn-theory derive |
+head``), silently.  A worker process that died (killed, out of memory) is one line with
+status 1, the finished runs saved.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import signal
 import sys
+from concurrent.futures import BrokenExecutor
 
 from rnn_theory import __version__
 from rnn_theory.theory.errors import RNNTheoryError
 
-from rnn_theory.numerics.cli.validate import EXIT_INTERRUPTED, EXIT_USAGE, Parser
+from rnn_theory.numerics.cli.validate import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Parser
 
 COMMANDS = {
     "derive": "print every derived closed form with its symbolic checks",
@@ -56,6 +62,30 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it stops a command like Ctrl-C does."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_stops_like_ctrl_c():
+    """While a command runs, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``):
+    sweeps cancel their runs in flight and keep the finished ones, ``reproduce`` logs the
+    invocation.  Only in the main thread (elsewhere signals cannot be handled)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     try:
@@ -64,15 +94,21 @@ def main(argv=None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     prog = f"rnn-theory {args.command}"
     try:
-        code = int(args._module.run(args) or 0)
+        with _sigterm_stops_like_ctrl_c():
+            code = int(args._module.run(args) or 0)
         sys.stdout.flush()  # a closed pipe surfaces here, not at interpreter exit
         return code
     except RNNTheoryError as exc:
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted; finished runs are saved and will be skipped on rerun", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{prog}: {how}; finished runs are saved and will be skipped on rerun", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    except BrokenExecutor as exc:
+        print(f"{prog}: error: a worker process died ({_one_line(exc) or type(exc).__name__}; killed or "
+              "out of memory?); finished runs are saved and will be skipped on rerun", file=sys.stderr)
+        return EXIT_FAILED
     except BrokenPipeError:
         # the reader went away (``| head``): no traceback, and no second error at exit
         devnull = os.open(os.devnull, os.O_WRONLY)

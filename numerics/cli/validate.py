@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["Parser", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_DIVERGED", "EXIT_INTERRUPTED",
+__all__ = ["Parser", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_TERMINATED",
            "integer", "positive_int", "real", "gain", "positive_real", "ints", "reals", "names"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
 
 
 class Parser(argparse.ArgumentParser):

@@ -20,8 +20,13 @@ that fraction finished: ``done = finished runs + Σ fractions of the runs in fli
 worker processes report through a small file per run (:class:`FileReporter`, at most one
 write a second), which the sweep's heartbeat reads.
 
-The ETA is ``elapsed × (total − done) / done`` once anything is done (``?`` before); the
-first estimates include start-up costs (data, first steps) and settle within a few lines.
+The ETA is ``elapsed × (1 − f) / f`` for the work fraction ``f`` once a whole unit (a run, a
+step) has finished.  Before that, while only runs in flight report their steps, it is
+measured from the first report on: ``(now − t₁) × (1 − f) / (f − f₁)`` with ``(t₁, f₁)`` the
+time and fraction of the first report, so the start-up (worker processes, imports, data)
+does not count as if it were a share of the work -- at the first report that share is a
+single training step, and the elapsed-time formula would say hours.  The ETA is ``?``
+until a second report shows progress (about a second into the first run).
 Silence it with ``enabled=False`` (the CLI's ``--no-progress``) or by setting the
 environment variable ``RNN_THEORY_NO_PROGRESS=1``.  No third-party library is needed.
 """
@@ -106,6 +111,7 @@ class Progress:
         self._last_print = 0.0
         self._last_decile = -1
         self._eta_shown = False
+        self._first_report = None   # (time, fraction) of the first partial progress
         self._last_text = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -179,7 +185,13 @@ class Progress:
     def _eta_of(self, frac: float | None):
         if self._t0 is None or not frac:
             return None
-        return (time.monotonic() - self._t0) * (1.0 - frac) / frac
+        now = time.monotonic()
+        if self.done >= 1:       # whole units finished: their time includes their start-up
+            return (now - self._t0) * (1.0 - frac) / frac
+        if self._first_report is None:   # only partial progress: measure from its first report
+            self._first_report = (now, frac)
+        t1, f1 = self._first_report
+        return (now - t1) * (1.0 - frac) / (frac - f1) if frac > f1 else None
 
     def line(self, done: float | None = None, frac: float | None = None) -> str:
         """The current progress line (no newline); ``frac``, the work fraction if already
@@ -196,7 +208,8 @@ class Progress:
 
     # -- output
     def _beat(self):
-        while not self._stop.wait(min(self.interval, 1.0)):
+        # four looks a second until the first ETA (two reports are needed), then one
+        while not self._stop.wait(min(self.interval, 1.0 if self._eta_shown else 0.25)):
             self._emit(heartbeat=True)
 
     def _emit(self, force=False, heartbeat=False, final=False):
@@ -208,14 +221,14 @@ class Progress:
             if self.tty:
                 due = force or since >= (self.interval if heartbeat else 0.1)
             else:
-                first_eta = bool(frac) and not self._eta_shown
+                first_eta = not self._eta_shown and self._eta_of(frac) is not None
                 due = (force or first_eta or since >= self.interval
                        or (decile > self._last_decile and since >= self.interval / 5))
             if not due:
                 return
             self._last_print, self._last_decile = now, max(decile, self._last_decile)
             text = self.line(frac=frac)
-            self._eta_shown = self._eta_shown or bool(frac)
+            self._eta_shown = self._eta_shown or "ETA ?" not in text
             if final and text == self._last_text and not self.tty:
                 return
             self._last_text = text

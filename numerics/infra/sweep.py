@@ -11,8 +11,9 @@ the package is refused.
 
 Every executor saves each run **as soon as it finishes** (the parent process writes it,
 atomically), so killing a sweep at any moment and rerunning it loses nothing finished
-and recomputes nothing finished.  Ctrl-C (``KeyboardInterrupt``) stops promptly: runs in
-flight are cancelled (local worker processes are terminated), finished runs stay saved.
+and recomputes nothing finished.  Ctrl-C (``KeyboardInterrupt``; the CLI raises a subclass
+of it on SIGTERM) stops promptly: runs in flight are cancelled (local worker processes are
+terminated), finished runs stay saved.
 Local worker processes ignore SIGINT (the parent decides), use one BLAS thread each
 (threadpoolctl when installed, else the ``*_NUM_THREADS`` variables) and exit by
 themselves when their parent process dies (a watchdog thread polls the parent PID every

@@ -542,7 +542,7 @@ def test_progress_worker_reports_through_a_file(tmp_path):
 def test_progress_parallel_sweep_counts_runs_in_flight(tmp_path, capsys):
     from rnn_theory.numerics.infra.sweep import run_sweep
 
-    cfgs = [{"name": f"r{i}", "steps": 25, "dt": 0.06} for i in range(2)]
+    cfgs = [{"name": f"r{i}", "steps": 40, "dt": 0.06} for i in range(2)]  # workers report once a second
     run_sweep(_busy_run, cfgs, tmp_path / "runs", max_workers=2)
     lines = _lines(capsys.readouterr().err)
     assert any(ln.startswith("sweep: 0/2 runs") and "ETA ?" not in ln for ln in lines), lines
@@ -581,6 +581,24 @@ def test_progress_weights_runs_by_their_cost():
     for bar in (plain, weighted):
         bar.close()
     assert _weights(plan, None) is None and _work_fraction(None, [], dict) is None
+
+
+def test_progress_eta_does_not_count_the_start_up_as_work(monkeypatch):
+    """Workers take 2 s to start, then a run's steps report 1 % of the work a second: the
+    first ETA (one second after the first report) is the 99 s left, not 3 × 99 s, which the
+    elapsed-time formula would give (at the first report it would give 2 × 10⁴ s)."""
+    from rnn_theory.numerics.infra import progress as progress_mod
+
+    clock, frac = [0.0], [0.0]
+    monkeypatch.setattr(progress_mod.time, "monotonic", lambda: clock[0])
+    bar = Progress(1, "sweep", unit="runs", stream=io.StringIO(), fraction=lambda: frac[0])
+    bar._t0 = 0.0                    # started (no heartbeat thread: the clock is ours)
+    clock[0], frac[0] = 2.0, 1e-4    # the first step of the first run is reported
+    assert bar.eta() is None and "ETA ?" in bar.line()
+    clock[0], frac[0] = 3.0, 1e-4 + 1e-2
+    assert abs(bar.eta() - 99.0) < 0.5
+    bar.done, clock[0], frac[0] = 1, 50.0, 0.5   # a whole run finished: elapsed-time formula
+    assert abs(bar.eta() - 50.0) < 1e-9
 
 
 def test_progress_reads_the_work_fraction_once_per_line():

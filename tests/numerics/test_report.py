@@ -211,6 +211,90 @@ def test_wall_time_adds_up_over_invocations_into_one_folder(tmp_path, monkeypatc
     assert row.endswith(f"| {meta['total_wall_seconds'] / 60:.1f} min |")
 
 
+def _fake_target(monkeypatch, fig):
+    import sys
+    import types
+
+    from rnn_theory.numerics.cli.commands import reproduce
+
+    mod = types.ModuleType("_fake_fig")
+    mod.fig = fig
+    monkeypatch.setitem(sys.modules, "_fake_fig", mod)
+    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig2", ("_fake_fig", "fig", "test"))
+
+
+@pytest.mark.parametrize("stop", ["interrupted", "terminated", "failed: OSError"])
+def test_time_of_a_stopped_invocation_counts_towards_the_total(tmp_path, monkeypatch, stop):
+    """A full-size reproduction stopped (Ctrl-C, SIGTERM at a batch time limit, an error) and
+    resumed: the stopped invocation's seconds are logged and counted in the final total."""
+    import json
+    import time
+
+    from rnn_theory.numerics.cli import Terminated
+
+    calls = []
+
+    def fig(out, *, quick, seed, workers, show_progress):
+        calls.append(1)
+        if len(calls) == 1:          # computes for a while, then is stopped
+            time.sleep(0.6)
+            raise {"interrupted": KeyboardInterrupt(), "terminated": Terminated(),
+                   "failed: OSError": OSError(28, "No space left on device")}[stop]
+        (out / "summary.csv").write_text("task\nflipflop\n")
+        return [out / "summary.csv"]
+
+    _fake_target(monkeypatch, fig)
+    out = tmp_path / "res"
+    first = main(["reproduce", "schuessler-fig2", "--out", str(out), "--no-progress"])
+    assert first == {"interrupted": 130, "terminated": 143, "failed: OSError": 2}[stop]
+    assert main(["reproduce", "schuessler-fig2", "--out", str(out), "--no-progress"]) == 0
+    log = json.loads((out / "reproduce-invocations.json").read_text())
+    assert [e["outcome"] for e in log] == [stop, "finished"]
+    meta = json.loads((out / "provenance.json").read_text())["settings"]
+    assert meta["invocations"] == 2 and meta["wall_seconds"] < 0.5 <= meta["total_wall_seconds"]
+    assert meta["total_wall_seconds"] == pytest.approx(sum(e["wall_seconds"] for e in log))
+
+
+def test_a_dead_worker_process_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """The OOM killer ends a worker: the pool breaks; the command says so in one line."""
+    import json
+    from concurrent.futures.process import BrokenProcessPool
+
+    def fig(out, *, quick, seed, workers, show_progress):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    _fake_target(monkeypatch, fig)
+    assert main(["reproduce", "schuessler-fig2", "--out", str(tmp_path / "r"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "worker process died" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    log = json.loads((tmp_path / "r" / "reproduce-invocations.json").read_text())
+    assert [e["outcome"] for e in log] == ["failed: BrokenProcessPool"]
+
+
+def test_invocation_log_starts_from_an_older_folders_total_and_never_rewrites_a_broken_log(
+        tmp_path, monkeypatch, capsys):
+    import json
+
+    from rnn_theory.numerics.infra.outputs import prepare_output_dir
+
+    def fig(out, *, quick, seed, workers, show_progress):
+        return []
+
+    _fake_target(monkeypatch, fig)
+    old = prepare_output_dir(tmp_path / "old")   # finished before the log existed: 100 s on record
+    (old / "provenance.json").write_text(json.dumps({"provenance": {"package": "rnn-theory"},
+                                                     "settings": {"total_wall_seconds": 100.0}}))
+    assert main(["reproduce", "schuessler-fig2", "--out", str(old), "--no-progress"]) == 0
+    meta = json.loads((old / "provenance.json").read_text())["settings"]
+    assert 100.0 <= meta["total_wall_seconds"] < 101 and meta["invocations"] == 2
+    broken = prepare_output_dir(tmp_path / "broken")
+    (broken / "reproduce-invocations.json").write_text("[{half a log")
+    assert main(["reproduce", "schuessler-fig2", "--out", str(broken), "--no-progress"]) == 0
+    assert (broken / "reproduce-invocations.json").read_text() == "[{half a log"   # left as it was
+    assert "unreadable" in capsys.readouterr().err
+    assert json.loads((broken / "provenance.json").read_text())["settings"]["invocations"] == 1
+
+
 def test_one_seed_is_at_most_partly(tmp_path):
     """One folder (one seed) has no spread over seeds: an ordering it shows is PARTLY, never
     HOLDS; three seeds with the same order and spread separate (HOLDS)."""

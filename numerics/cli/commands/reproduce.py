@@ -6,8 +6,11 @@ row) and, when matplotlib is installed (``[plot]`` extra), PNGs.  ``DIR`` must b
 or an rnn-theory output folder (anything else is refused before any work).  Runs go in
 parallel (one process per core, one BLAS thread each; ``--workers 1`` = serial), each is
 saved in ``DIR/runs`` as soon as it finishes and skipped when rerun with the same
-settings, so an interrupted reproduction resumes.  ``DIR/provenance.json`` records the
-package version, commit and libraries.  Exit status 3 if a run diverged (the figure
+settings, so an interrupted reproduction resumes (Ctrl-C and SIGTERM, e.g. a batch
+system's time limit, stop it the same way).  ``DIR/provenance.json`` records the
+package version, commit and libraries, this invocation's wall time and the total over
+every invocation into ``DIR``, which ``DIR/reproduce-invocations.json`` lists (interrupted
+ones included: see :func:`log_invocation`).  Exit status 3 if a run diverged (the figure
 functions mark or refuse diverged runs; see their summaries' ``diverged`` column).
 
 ``--float32`` trains in float32, as the papers' code did (passed as ``dtype="float32"``;
@@ -84,32 +87,88 @@ def run(args) -> int:
 
     prepare_output_dir(args.out)
     _record_options(args.out, args.name, extra)
-    t0 = time.time()
-    with figure_formats(args.format):
-        written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
-                     show_progress=not args.no_progress, **extra)
+    t0, started = time.time(), time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    try:
+        with figure_formats(args.format):
+            written = fn(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
+                         show_progress=not args.no_progress, **extra)
+    except BaseException as exc:  # interrupted, terminated or failed: its time still counts
+        _log_invocation_quietly(args.out, started, time.time() - t0, _outcome(exc))
+        raise
     for path in written:
         print(path)
     wall = time.time() - t0
+    total, invocations = log_invocation(args.out, started, wall, "finished")
     return finish_output(args.out, f"reproduce {args.name}", name=args.name, quick=bool(args.quick), seed=args.seed,
                          workers=args.workers, dtype=extra.get("dtype", "float64"),
                          as_published=bool(extra.get("as_published", False)),
-                         wall_seconds=round(wall, 1),
-                         total_wall_seconds=round(wall + _previous_total(args.out), 1),
-                         finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                         wall_seconds=round(wall, 1), total_wall_seconds=round(total, 1),
+                         invocations=invocations, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
-def _previous_total(out: Path) -> float:
-    """Wall seconds the earlier finished invocations into ``out`` took (0 if none recorded).
+#: the log of every invocation into a reproduction folder (see :func:`log_invocation`)
+INVOCATIONS = "reproduce-invocations.json"
 
-    A rerun that reuses finished runs takes seconds; adding the earlier invocations' time
-    keeps ``total_wall_seconds`` the time the folder's results took to compute (time of an
-    invocation killed before it finished is not counted).  ``reproduce-options.json``
-    guarantees that every invocation into ``out`` had the same settings.
+
+def _outcome(exc: BaseException) -> str:
+    from rnn_theory.numerics.cli import Terminated
+
+    if isinstance(exc, KeyboardInterrupt):
+        return "terminated" if isinstance(exc, Terminated) else "interrupted"
+    return f"failed: {type(exc).__name__}"
+
+
+def log_invocation(out: Path, started: str, wall: float, outcome: str) -> tuple[float, int]:
+    """Append one invocation of ``reproduce`` to ``out/reproduce-invocations.json`` and return
+    the wall seconds of all invocations into ``out`` and their number.
+
+    A full-size reproduction may take several invocations: interrupted (Ctrl-C, SIGTERM from
+    a batch system's time limit), then resumed; the finished runs are kept, so the time each
+    invocation spent counts towards the folder's results.  Each entry is ``{started,
+    wall_seconds, outcome}`` with ``outcome`` one of ``finished``, ``interrupted``,
+    ``terminated`` or ``failed: <error>``.  Only ``kill -9`` (no chance to write) goes
+    unrecorded.  A folder finished before this log existed contributes the
+    ``total_wall_seconds`` its ``provenance.json`` recorded, as a first entry.  A log that
+    is unreadable is left as it is (it is counted as nothing, with a warning on stderr).
+    ``reproduce-options.json`` guarantees that every invocation into ``out`` had the same
+    settings.  Cost: one small JSON read and atomic write.
     """
-    m = recorded_settings(Path(out))
-    prev = m.get("total_wall_seconds", m.get("wall_seconds", 0.0))
-    return float(prev) if isinstance(prev, (int, float)) and prev >= 0 else 0.0
+    import sys
+
+    from rnn_theory.numerics.infra.io import atomic_write_text
+
+    path = Path(out) / INVOCATIONS
+    entries = []
+    if path.exists():
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+            if not (isinstance(entries, list)
+                    and all(isinstance(e, dict) and _seconds(e.get("wall_seconds")) is not None for e in entries)):
+                raise ValueError("not a list of invocations")
+        except (OSError, ValueError) as exc:
+            print(f"rnn-theory reproduce: warning: {path} is unreadable ({exc}); it is left as it is and "
+                  "the total wall time counts this invocation only", file=sys.stderr)
+            return wall, 1
+    else:
+        earlier = _seconds(recorded_settings(Path(out)).get("total_wall_seconds"))
+        if earlier:
+            entries.append({"started": None, "wall_seconds": earlier,
+                            "outcome": "finished, recorded in provenance.json before this log"})
+    entries.append({"started": started, "wall_seconds": round(float(wall), 1), "outcome": outcome})
+    atomic_write_text(path, json.dumps(entries, indent=1) + "\n")
+    return float(sum(e["wall_seconds"] for e in entries)), len(entries)
+
+
+def _log_invocation_quietly(out, started, wall, outcome) -> None:
+    """:func:`log_invocation` on the way out of an error: never hide the error itself."""
+    try:
+        log_invocation(out, started, wall, outcome)
+    except Exception:  # noqa: BLE001 - the original exception is the one to report
+        pass
+
+
+def _seconds(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else None
 
 
 def recorded_settings(folder: Path) -> dict:
