@@ -224,6 +224,83 @@ def _lstm(folders):
     return Judgement(v, PARTLY if need["dW"] < need["W"] else FAILS)
 
 
+def _fig3_collapse(folders):
+    """Seed-mean simulated loss against τ̃ at each g, on the τ̃ range all gains share; the
+    largest gap between gains, in units of L0 = ẑ²/2, per ẑ."""
+    t = _table(folders, "loss.csv")
+    if t is None:
+        return Judgement("", NO_DATA)
+    src, zh, g, tt, loss = (_arr(t, "source", object), _arr(t, "zhat"), _arr(t, "g"), _arr(t, "tau_tilde"),
+                            _arr(t, "loss"))
+    sim = src == "simulation"
+    parts, gaps = [], {}
+    for z in np.unique(zh[sim]):
+        gains = np.unique(g[sim & (zh == z)])
+        if gains.size < 2:
+            continue
+        curves = []
+        for gv in gains:
+            m = sim & (zh == z) & (g == gv)
+            x = np.unique(tt[m])
+            curves.append((x, np.array([np.mean(loss[m & (tt == v)]) for v in x])))
+        hi = min(c[0][-1] for c in curves)
+        grid = np.linspace(0.0, hi, 201)
+        on_grid = np.array([np.interp(grid, x, y) for x, y in curves])
+        gaps[z] = float(np.max(on_grid.max(axis=0) - on_grid.min(axis=0)) / (z * z / 2))
+        parts.append(f"ẑ = {z:g} (g = {', '.join(f'{v:g}' for v in gains)}): largest gap {gaps[z]:.3f}·L0 "
+                     f"over τ̃ ≤ {hi:.3g}")
+    if not gaps:
+        return Judgement("needs simulations at two gains", NO_DATA)
+    ok = [v < 0.05 for v in gaps.values()]
+    return Judgement("; ".join(parts), HOLDS if all(ok) else PARTLY if any(ok) else FAILS)
+
+
+def _fig4_deviation(t, quantity):
+    """{ẑ: mean over g of |seed mean / first-order law − 1|} for one normalised quantity."""
+    zh, q, mean, law = _arr(t, "zhat"), _arr(t, "quantity", object), _arr(t, "mean"), _arr(t, "theory")
+    out = {}
+    for z in np.unique(zh):
+        m = (zh == z) & (q == quantity) & np.isfinite(mean) & (law > 0)
+        if np.any(m):
+            out[float(z)] = float(np.mean(np.abs(mean[m] / law[m] - 1)))
+    return out
+
+
+def _fig4_laws(folders):
+    t = _table(folders, "normalised.csv")
+    if t is None:
+        return Judgement("", NO_DATA)
+    parts, close, grows = [], [], []
+    for q, label in (("tau_c", "τ_c"), ("dw_norm", "‖ΔW‖"), ("mean_grad", "mean gradient")):
+        dev = _fig4_deviation(t, q)
+        if len(dev) < 2 or min(dev) > 0.5:
+            return Judgement("needs ẑ = 0.5 and a larger ẑ", NO_DATA)
+        zs = sorted(dev)
+        close.append(dev[zs[0]] < 0.1)
+        grows.append(dev[zs[-1]] > dev[zs[0]])
+        parts.append(f"{label}: " + ", ".join(f"{dev[z]:.3f} (ẑ = {z:g})" for z in zs))
+    v = "mean |normalised / law − 1| over g: " + "; ".join(parts)
+    return Judgement(v, HOLDS if all(close) and all(grows) else PARTLY if all(close) or all(grows) else FAILS)
+
+
+def _fig4_shuffle(folders):
+    t = _table(folders, "normalised.csv")
+    if t is None:
+        return Judgement("", NO_DATA)
+    zh, q, mean, law = _arr(t, "zhat"), _arr(t, "quantity", object), _arr(t, "mean"), _arr(t, "theory")
+    sh = (q == "shuffle_loss_ratio") & np.isfinite(mean)
+    zs = np.unique(zh[sh])
+    if zs.size < 2 or zs[0] > 0.5:
+        return Judgement("needs ẑ = 0.5 and a larger ẑ", NO_DATA)
+    lo, hi = sh & (zh == zs[0]), sh & (zh == zs[-1])
+    err_lo = float(np.mean(np.abs(mean[lo] - law[lo])))
+    excess_hi = float(np.mean(mean[hi] - law[hi]))
+    v = (f"ẑ = {zs[0]:g}: mean |ratio − g⁴(2−g²)²| over g = {err_lo:.3f}; ẑ = {zs[-1]:g}: mean ratio − law = "
+         f"{excess_hi:+.3f}")
+    ok = [err_lo < 0.05, excess_hi > 0.05]
+    return Judgement(v, HOLDS if all(ok) else PARTLY if any(ok) else FAILS)
+
+
 # ------------------------------------------------------------------ Zhu & Rosenbaum
 def _digits(folders):
     groups = {}
@@ -285,6 +362,23 @@ CLAIMS = (
           "nonlinear_tasks.md §7",
           "holds if the means are ordered with gaps > 2 SE (at least 2 seeds per group), partly if only ordered",
           _fig2_rank_order, "fig2.png"),
+    Claim("fig3-collapse", "schuessler-fig3",
+          "Loss curves collapse across g when plotted against the effective time τ̃ (and follow the theory).",
+          "linear_theory.md §6",
+          "largest gap between the seed-mean simulated losses of different g on a common τ̃ grid, in units of "
+          "L0 = ẑ²/2; holds if < 0.05 at every ẑ, partly if at some ẑ",
+          _fig3_collapse, "fig3.png"),
+    Claim("fig4-first-order-laws", "schuessler-fig4",
+          "Normalised τ_c ≈ (1−g²)², ‖ΔW‖ ≈ 1−g², mean gradient ≈ 1/(1−g²); deviations grow with ẑ.",
+          "linear_theory.md §6",
+          "mean over g = 0…0.9 of |seed mean / law − 1| per ẑ; holds if < 0.1 at ẑ = 0.5 and larger at the "
+          "largest ẑ, for all three quantities; partly if one of the two holds for all three",
+          _fig4_laws, "fig4.png"),
+    Claim("fig4-shuffle", "schuessler-fig4",
+          "Shuffle loss ≈ g⁴(2−g²)²·L0 at ẑ = 0.5; well above the curve at ẑ = 2.", "linear_theory.md §6",
+          "holds if the mean |L_shuffle/L0 − g⁴(2−g²)²| over g is < 0.05 at ẑ = 0.5 and the mean excess at the "
+          "largest ẑ is > 0.05; partly if one of the two",
+          _fig4_shuffle, "fig4.png"),
     Claim("nscaling-dw-flat", "schuessler-nscaling", "‖ΔW‖_F is flat in N and decreases with g.",
           "nonlinear_tasks.md §7", "holds if ‖ΔW‖(largest N)/‖ΔW‖(smallest N) is in [0.67, 1.5] at every g",
           _nscaling),

@@ -46,6 +46,13 @@ def _simulation(ax, x, curves, color):
     return len(full) < len(curves)
 
 
+def _is_source(cols, src):
+    """Rows of ``src``; for ``simulation`` also the runs that diverged (drawn up to their ✕)."""
+    if src == "simulation":
+        return (cols["source"] == "simulation") | (cols["source"] == "simulation-diverged")
+    return cols["source"] == src
+
+
 def _clip_index(y):
     """Index where a clipped (then constant) curve freezes; the last index if it never does."""
     same = np.flatnonzero(np.diff(y) != 0)
@@ -103,7 +110,7 @@ def plot_fig3(out, loss, svs, *, n: int | None = None, samples: int | None = Non
         for g in gains:
             col = param_color(g)
             for src in ("simulation", *THEORY_STYLE):
-                sel = (a["zhat"].astype(float) == zh) & (a["g"].astype(float) == g) & (a["source"] == src)
+                sel = (a["zhat"].astype(float) == zh) & (a["g"].astype(float) == g) & _is_source(a, src)
                 if not sel.any():
                     continue
                 seeds = sorted(set(a["seed"][sel].tolist()))
@@ -116,7 +123,7 @@ def plot_fig3(out, loss, svs, *, n: int | None = None, samples: int | None = Non
                     _theory(top, x, ys[0], src, col, loss=True)
                 shown += ys
                 for idx, lw in ((1, 1.4), (2, 0.8)):
-                    m = (s["zhat"].astype(float) == zh) & (s["g"].astype(float) == g) & (s["source"] == src) \
+                    m = (s["zhat"].astype(float) == zh) & (s["g"].astype(float) == g) & _is_source(s, src) \
                         & (s["index"].astype(int) == idx)
                     if not m.any():
                         continue

@@ -11,13 +11,17 @@ Panels (CSV, long format, header row; written with :func:`rnn_theory.numerics.in
 
 * fig3 ``loss.csv``: ``zhat, g, seed, source, tau, tau_tilde, loss`` (``source`` is
   ``simulation``, ``first_order``, ``third_order`` or ``exact_g0``; theory rows have
-  ``seed = -1``);
+  ``seed = -1``; a run that diverged keeps its rows up to the divergence with ``source =
+  simulation-diverged``, so that neither the figure nor the claims take it for a result);
 * fig3 ``singular_values.csv``: ``zhat, g, seed, source, tau, tau_tilde, index, value``
   (index 1 = s1; simulations give s1…s5, theory s1 and s2);
-* fig4 ``summary.csv``: ``zhat, g, seed, tau_c, dw_norm, mean_grad, shuffle_loss_ratio``
-  (one row per run; τ_c is NaN when a run did not converge or diverged);
-* fig4 ``normalised.csv``: ``zhat, g, quantity, mean, std, n, theory`` — each quantity divided
-  by its g = 0 sample mean (the paper's normalisation) with the first-order law
+* fig4 ``summary.csv``: ``zhat, g, seed, tau_c, dw_norm, mean_grad, shuffle_loss_ratio,
+  diverged`` (one row per run; τ_c is NaN when a run did not converge or diverged;
+  ``diverged`` is 1 for a run whose loss exploded: its other columns describe its last good
+  state, not a result);
+* fig4 ``normalised.csv``: ``zhat, g, quantity, mean, std, n, theory`` — each quantity of the
+  runs that did not diverge (``n`` of them) divided by its g = 0 sample mean (the paper's
+  normalisation) with the first-order law
   (``theory``: (1-g²)², 1-g², 1/(1-g²), and g⁴(2-g²)² for the raw shuffle ratio).
 
 Runs are saved under ``out/runs/`` (:func:`rnn_theory.numerics.infra.sweep.run_sweep`), so an interrupted
@@ -117,7 +121,8 @@ def write_curves(out: Path, *, n: int, gains, zhats, samples: int, steps: int, s
 
     for c in cfgs:
         h = runs[c["name"]].history
-        add(c["zhat"], c["g"], c["seed"], "simulation", h["tau"], h["tau_tilde"], h["loss"],
+        src = "simulation-diverged" if runs[c["name"]].config.get("diverged") else "simulation"
+        add(c["zhat"], c["g"], c["seed"], src, h["tau"], h["tau_tilde"], h["loss"],
             [h[f"s{i}"] for i in range(1, 6) if f"s{i}" in h])
     for zh in zhats:
         for g in gains:
@@ -164,12 +169,12 @@ def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
     cfgs = _configs(n, gains, zhats, samples, 200, seed, shuffle=True, sv_every=200)
     runs = run_sweep(simulate_run, cfgs, out / "runs", executor=_executor(workers), max_workers=workers,
                      show_progress=show_progress)
-    cols = ("zhat", "g", "seed", "tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio")
+    cols = ("zhat", "g", "seed", "tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio", "diverged")
     summary = {k: [] for k in cols}
     for c in cfgs:
         conf = runs[c["name"]].config
         for k in cols:
-            v = c[k] if k in ("zhat", "g", "seed") else conf.get(k)
+            v = c[k] if k in ("zhat", "g", "seed") else int(bool(conf.get(k))) if k == "diverged" else conf.get(k)
             summary[k].append(float("nan") if v is None else v)
     paths = [write_csv(out / "summary.csv", summary)]
     norm = {k: [] for k in ("zhat", "g", "quantity", "mean", "std", "n", "theory")}
@@ -179,12 +184,14 @@ def fig4(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
             "dw_norm": lambda g: final_dw_norm(g, 1.0) / final_dw_norm(0.0, 1.0),  # 1-g^2
             "mean_grad": lambda g: mean_gradient(g, 1.0) / mean_gradient(0.0, 1.0)}  # 1/(1-g^2)
     arr = {k: np.asarray(v, dtype=float) for k, v in summary.items()}
+    trained = arr["diverged"] == 0      # a diverged run's norms describe an explosion, not a result
     for zh in zhats:
-        sel0 = (arr["zhat"] == zh) & (arr["g"] == 0.0)
+        sel0 = (arr["zhat"] == zh) & (arr["g"] == 0.0) & trained
         for g in gains:
-            sel = (arr["zhat"] == zh) & (arr["g"] == g)
+            sel = (arr["zhat"] == zh) & (arr["g"] == g) & trained
             for q, law in laws.items():
-                base = np.nanmean(arr[q][sel0])
+                finite0 = arr[q][sel0][np.isfinite(arr[q][sel0])]
+                base = np.mean(finite0) if finite0.size else np.nan   # every g = 0 run diverged: no scale
                 vals = arr[q][sel] / base
                 vals = vals[np.isfinite(vals)]
                 _append_norm(norm, zh, g, q, vals, law(g))

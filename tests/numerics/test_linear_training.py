@@ -40,7 +40,7 @@ def test_curves_and_reproduction_outputs(tmp_path, monkeypatch):
     monkeypatch.setattr(S, "QUICK_SIZE", (24, 1))
     paths = S.fig4(tmp_path / "f4", quick=True, seed=0, workers=1, show_progress=False)
     summ = read_csv(tmp_path / "f4" / "summary.csv")
-    assert list(summ) == ["zhat", "g", "seed", "tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio"]
+    assert list(summ) == ["zhat", "g", "seed", "tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio", "diverged"]
     assert len(summ["g"]) == 30 and sorted(set(summ["zhat"])) == [0.5, 1.0, 2.0]
     norm = read_csv(tmp_path / "f4" / "normalised.csv")
     assert set(norm["quantity"]) == {"tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio"}
@@ -78,3 +78,34 @@ def test_curves_command(tmp_path):
                  "--g", "0.3", "--zhat", "1", "--workers", "1", "--no-progress"]) == 0
     assert "simulation" in set(read_csv(tmp_path / "sim" / "loss.csv")["source"])
     assert main(["curves", "--out", str(tmp_path / "bad"), "--samples", "-1"]) == 2
+
+
+def test_diverged_runs_are_marked_never_averaged(tmp_path, monkeypatch):
+    """Runs made to diverge (a step size far too large at ẑ = 2) are marked in summary.csv,
+    left out of the normalised means, and labelled in the Fig 3 curves, so that neither the
+    figure's bands nor the report's claims take an explosion for a result."""
+    from rnn_theory.numerics.reproduce import schuessler_linear as S
+    from rnn_theory.numerics.reproduce.claims import CLAIMS, judge
+
+    monkeypatch.setattr(S, "QUICK_SIZE", (24, 1))   # seed 0: W0 stable at every g (N = 24)
+    monkeypatch.setattr(S, "LR0", {0.5: 0.015, 1.0: 0.009, 2.0: 3.0})
+    S.fig4(tmp_path / "f4", quick=True, seed=0, workers=1, show_progress=False)
+    summ = read_csv(tmp_path / "f4" / "summary.csv")
+    div = np.asarray(summ["diverged"]) == 1
+    zh, g = np.asarray(summ["zhat"]), np.asarray(summ["g"])
+    assert div[zh == 2.0].sum() >= 5 and not div[zh < 2.0].any()
+    norm = read_csv(tmp_path / "f4" / "normalised.csv")
+    for z, gv, q, k in zip(norm["zhat"], norm["g"], norm["quantity"], norm["n"]):
+        if q == "dw_norm":      # finite for every run, so n counts exactly the runs averaged
+            assert k == np.sum((zh == z) & (g == gv) & ~div), (z, gv)
+    S.fig3(tmp_path / "f3", quick=True, seed=0, workers=1, show_progress=False)
+    loss = read_csv(tmp_path / "f3" / "loss.csv")
+    src, z = np.asarray(loss["source"]), np.asarray(loss["zhat"])
+    runs = {(c["zhat"], c["g"]): c["diverged"] for c in
+            (__import__("json").loads(f.read_text()) for f in (tmp_path / "f3" / "runs").glob("*/config.json"))}
+    for (zv, gv), diverged in runs.items():
+        rows = set(src[(z == zv) & (np.asarray(loss["g"]) == gv) & (np.asarray(loss["seed"]) >= 0)])
+        assert rows == {"simulation-diverged" if diverged else "simulation"}, (zv, gv)
+    assert runs[(2.0, 0.6)] and not runs[(0.5, 0.6)] and not runs[(0.5, 0.0)]
+    collapse = judge(next(c for c in CLAIMS if c.key == "fig3-collapse"), [tmp_path / "f3"])
+    assert "ẑ = 2" not in collapse.value and "ẑ = 0.5" in collapse.value   # one trained gain left at ẑ = 2

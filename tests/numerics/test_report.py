@@ -127,6 +127,74 @@ def test_digits_ranking_pools_seeds(tmp_path):
     assert judge(c, swapped).verdict == FAILS
 
 
+def _fig3_folder(path, rate_at_g06, seeds=(0, 1)):
+    """loss = L0·exp(−r τ̃) with r = 1 at g = 0 and ``rate_at_g06`` at g = 0.6 (their τ̃ ranges
+    differ, as in the reproduction), plus theory rows the claim must ignore."""
+    cols = {k: [] for k in ("zhat", "g", "seed", "source", "tau", "tau_tilde", "loss")}
+    for zh in (0.5, 2.0):
+        for g, rate, top in ((0.0, 1.0, 3.0), (0.6, rate_at_g06, 4.5)):
+            for sd in (*seeds, -1):
+                tt = np.linspace(0, top, 61)
+                loss = zh * zh / 2 * (np.exp(-rate * tt) if sd >= 0 else np.ones_like(tt))  # theory: flat
+                for k, v in (("zhat", zh), ("g", g), ("seed", sd), ("source", "simulation" if sd >= 0 else "x")):
+                    cols[k].extend([v] * tt.size)
+                cols["tau"].extend(tt); cols["tau_tilde"].extend(tt); cols["loss"].extend(loss)
+    path.mkdir(parents=True)
+    write_csv(path / "loss.csv", cols)
+    return path
+
+
+def test_fig3_collapse_verdict_follows_construction(tmp_path):
+    assert judge(CLAIM["fig3-collapse"], [_fig3_folder(tmp_path / "a", 1.0)]).verdict == HOLDS
+    # exp(-τ̃) vs exp(-1.1 τ̃): largest gap max(e^-x - e^-1.1x) ≈ 0.035·L0 < 0.05
+    assert judge(CLAIM["fig3-collapse"], [_fig3_folder(tmp_path / "b", 1.1)]).verdict == HOLDS
+    # exp(-τ̃) vs exp(-1.5 τ̃): gap ≈ 0.15·L0
+    bad = judge(CLAIM["fig3-collapse"], [_fig3_folder(tmp_path / "c", 1.5)])
+    assert bad.verdict == FAILS and "0.148" in bad.value, bad.value
+
+
+def _fig4_folder(path, dev, shuffle_offset):
+    """normalised.csv whose seed means deviate from the laws by the factor 1 + dev[ẑ] (the
+    shuffle ratio by + shuffle_offset[ẑ])."""
+    cols = {k: [] for k in ("zhat", "g", "quantity", "mean", "std", "n", "theory")}
+    for zh in (0.5, 1.0, 2.0):
+        for g in np.round(np.arange(10) * 0.1, 1):
+            laws = {"tau_c": (1 - g * g) ** 2, "dw_norm": 1 - g * g, "mean_grad": 1 / (1 - g * g),
+                    "shuffle_loss_ratio": g ** 4 * (2 - g * g) ** 2}
+            for q, law in laws.items():
+                mean = law + shuffle_offset[zh] if q == "shuffle_loss_ratio" else law * (1 + dev[zh])
+                for k, v in (("zhat", zh), ("g", g), ("quantity", q), ("mean", mean), ("std", 0.01), ("n", 5),
+                             ("theory", law)):
+                    cols[k].append(v)
+    path.mkdir(parents=True)
+    write_csv(path / "normalised.csv", cols)
+    return path
+
+
+@pytest.mark.parametrize("dev, verdict", [({0.5: 0.02, 1.0: 0.05, 2.0: 0.2}, HOLDS),
+                                          ({0.5: -0.03, 1.0: 0.03, 2.0: -0.03}, PARTLY),   # close, not growing
+                                          ({0.5: 0.3, 1.0: 0.4, 2.0: 0.5}, PARTLY),       # growing, not close
+                                          ({0.5: 0.3, 1.0: 0.2, 2.0: 0.1}, FAILS)])
+def test_fig4_laws_verdict_follows_construction(tmp_path, dev, verdict):
+    j = judge(CLAIM["fig4-first-order-laws"], [_fig4_folder(tmp_path / "f", dev, {0.5: 0, 1.0: 0, 2.0: 0})])
+    assert j.verdict == verdict, j.value
+    assert f"{abs(dev[0.5]):.3f} (ẑ = 0.5)" in j.value
+
+
+@pytest.mark.parametrize("offset, verdict", [({0.5: 0.01, 1.0: 0.05, 2.0: 0.2}, HOLDS),
+                                             ({0.5: 0.1, 1.0: 0.1, 2.0: 0.2}, PARTLY),
+                                             ({0.5: 0.1, 1.0: 0.0, 2.0: -0.1}, FAILS)])
+def test_fig4_shuffle_verdict_follows_construction(tmp_path, offset, verdict):
+    j = judge(CLAIM["fig4-shuffle"], [_fig4_folder(tmp_path / "f", {0.5: 0, 1.0: 0, 2.0: 0}, offset)])
+    assert j.verdict == verdict, j.value
+
+
+def test_fig3_fig4_claims_say_no_data_without_their_csvs(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for key in ("fig3-collapse", "fig4-first-order-laws", "fig4-shuffle"):
+        assert judge(CLAIM[key], [tmp_path / "empty"]).verdict == NO_DATA
+
+
 def test_cli_writes_report_and_protects_foreign_files(tmp_path, capsys):
     res = tmp_path / "results"
     _fig2_folder(res / "schuessler-fig2", (2, 4, 6))
