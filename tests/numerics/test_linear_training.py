@@ -109,3 +109,18 @@ def test_diverged_runs_are_marked_never_averaged(tmp_path, monkeypatch):
     assert runs[(2.0, 0.6)] and not runs[(0.5, 0.6)] and not runs[(0.5, 0.0)]
     collapse = judge(next(c for c in CLAIMS if c.key == "fig3-collapse"), [tmp_path / "f3"])
     assert "ẑ = 2" not in collapse.value and "ẑ = 0.5" in collapse.value   # one trained gain left at ẑ = 2
+
+
+def test_a_loss_explosion_without_an_eigenvalue_crossing_is_a_divergence():
+    """The full Fig 4 run at N = 1024, g = 0.9, ẑ = 2, seed 0: one step passes close to a
+    singular I − W, the readout jumps from 1.3 to 2606 (loss 1.7e6 × L0) and ‖ΔW‖ to 1.7e8,
+    with no eigenvalue crossing 1; the run then relearns and "converges".  It is a divergence
+    by the package's rule (loss > 1000 × initial), stopped with its last good state."""
+    from rnn_theory.numerics.reproduce.schuessler_linear import simulate_run
+
+    arrays, history, summary = simulate_run({"n": 1024, "g": 0.9, "zhat": 2.0, "lr0": 0.003, "steps": 200,
+                                             "seed": 0, "shuffle": False, "sv_every": 200})
+    assert summary["diverged"] and "exceeds 1000 x the initial loss" in summary["message"]
+    loss = np.asarray(history["loss"])
+    assert loss.max() <= 1000 * loss[0] and summary["dw_norm"] < 1.0
+    assert np.isnan(summary["tau_c"])      # never below 5 % of L0 before the explosion
