@@ -158,6 +158,8 @@ def plot_fig4(out, norm) -> list:
     a = _arrays(norm)
     qs = ("tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio")
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    n_runs = a["n"].astype(float)
+    full = np.nanmax(n_runs) if n_runs.size else 0
     for ax, q in zip(axes, qs):
         for zh in sorted(set(a["zhat"].astype(float).tolist())):
             m = (a["quantity"] == q) & (a["zhat"].astype(float) == zh)
@@ -166,11 +168,20 @@ def plot_fig4(out, norm) -> list:
             bad = m & ~np.isfinite(a["mean"].astype(float))
             for g in a["g"][bad].astype(float):
                 ax.axvline(g, color=param_color(zh, "zhat"), ls=":", lw=0.8)
+            few = m & np.isfinite(a["mean"].astype(float)) & (n_runs < full)
+            for g, y, k in zip(a["g"][few].astype(float), a["mean"][few].astype(float), n_runs[few]):
+                ax.annotate(f"{k:g}/{full:g}", (g, y), textcoords="offset points", xytext=(3, 3), fontsize=6.5,
+                            color=param_color(zh, "zhat"))
         m = (a["quantity"] == q) & (a["zhat"] == a["zhat"][0])
         ax.plot(a["g"][m].astype(float), a["theory"][m].astype(float), "k--", label="first order " + QUANTITY_LAW[q])
         ax.set(xlabel="$g$", ylabel=QUANTITY_LABEL[q])
+        notes = []
         if (~np.isfinite(a["mean"][a["quantity"] == q].astype(float))).any():
-            ax.text(0.02, 0.02, "dotted: g with no converged run", transform=ax.transAxes, fontsize=6.5)
+            notes.append("dotted: g with no converged run")
+        if ((a["quantity"] == q) & (n_runs < full)).any():
+            notes.append(f"k/{full:g}: runs that count (the others diverged or did not converge)")
+        if notes:
+            ax.text(0.02, 0.02, "\n".join(notes), transform=ax.transAxes, fontsize=6.5)
         ax.legend()
     fig.tight_layout()
     p = Path(out) / "fig4.png"

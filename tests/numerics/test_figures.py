@@ -58,7 +58,8 @@ def snapshot(fig):
                            if ax.get_legend() else None,
                            xlim=ax.get_xlim(), yscale=ax.get_yscale(), has_data=bool(ax.lines or ax.collections),
                            lines=[(ln.get_xdata(), ln.get_ydata(), ln.get_label(), ln.get_color()) for ln in ax.lines],
-                           legend=[t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [])
+                           legend=[t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [],
+                           texts=[t.get_text() for t in ax.texts])
                       for ax in fig.axes]
     fig._test_legends = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
 
@@ -200,9 +201,12 @@ def test_fig2_fig4_cosine_and_zhu_stand_alone(tmp_path, captured):
     for zh in (0.5, 2.0):
         for g in gs:
             for q in ("tau_c", "dw_norm", "mean_grad", "shuffle_loss_ratio"):
-                for k, v in zip(norm, (zh, g, q, 1 - g**2, 0.05, 2, 1 - g**2)):
+                n_counted = 1 if (zh, g) == (2.0, 0.9) else 2     # one of two runs diverged there
+                for k, v in zip(norm, (zh, g, q, 1 - g**2, 0.05, n_counted, 1 - g**2)):
                     norm[k].append(v)
     plot_fig4(tmp_path, norm)
+    for panel in captured[-1]._test_axes:   # the point with a run left out says so
+        assert "1/2" in panel["texts"] and any("runs that count" in t for t in panel["texts"]), panel["texts"]
     agg = {"task": [], "g": [], "n_samples": [], "all_valid": []}
     keys = ("converged_step", "dw_norm", "functional_rank", "shuffle_loss_ratio")
     agg.update({f"{k}_{s}": [] for k in keys for s in ("mean", "std")})
