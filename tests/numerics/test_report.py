@@ -195,6 +195,21 @@ def test_fig3_fig4_claims_say_no_data_without_their_csvs(tmp_path):
         assert judge(CLAIM[key], [tmp_path / "empty"]).verdict == NO_DATA
 
 
+def test_report_table_rows_keep_their_five_cells(tmp_path):
+    """Claim values with |x| (absolute values) are escaped: every row of the claims table
+    has five cells, so the verdict stays in the verdict column."""
+    import re
+
+    _fig4_folder(tmp_path / "res" / "schuessler-fig4-a", {0.5: 0.02, 1.0: 0.05, 2.0: 0.2},
+                 {0.5: 0.01, 1.0: 0.05, 2.0: 0.2})
+    assert main(["report", str(tmp_path / "res")]) == 0
+    rows = [ln for ln in (tmp_path / "res" / "reproductions.md").read_text().splitlines() if ln.startswith("| `")]
+    assert any("fig4-first-order-laws" in r and "\\|" in r for r in rows)
+    for r in rows:
+        cells = re.split(r"(?<!\\)\|", r)[1:-1]
+        assert len(cells) == 5, r
+
+
 def test_cli_writes_report_and_protects_foreign_files(tmp_path, capsys):
     res = tmp_path / "results"
     _fig2_folder(res / "schuessler-fig2", (2, 4, 6))

@@ -60,6 +60,11 @@ def _figure(folders, fname, out_dir: Path) -> str:
     return "—"
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a ``|`` (an absolute value, |x|) would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def render(results: Path, out_file: Path) -> str:
     """The Markdown report (see the module docstring)."""
     from rnn_theory.numerics.reproduce.claims import CLAIMS, judge
@@ -74,8 +79,8 @@ def render(results: Path, out_file: Path) -> str:
     for c in CLAIMS:
         folders = [f.resolve() for f in found.get(c.reproduction, [])]
         j = judge(c, folders)
-        paper = f"{c.paper} ({c.source})"
-        lines.append(f"| `{c.key}` (`{c.reproduction}`) | {paper} | {j.value or '—'} | **{j.verdict}** | "
+        paper = _cell(f"{c.paper} ({c.source})")
+        lines.append(f"| `{c.key}` (`{c.reproduction}`) | {paper} | {_cell(j.value) or '—'} | **{j.verdict}** | "
                      f"{_figure(folders, c.figure, out_dir)} |")
     lines += ["", "## Verdict rules", ""] + [f"* `{c.key}`: {c.rule}." for c in CLAIMS]
     lines += ["", "## Result folders", "",
