@@ -82,3 +82,18 @@ def test_no_control_characters_in_sources():
            for i, line in enumerate(py.read_text(encoding="utf-8").splitlines(), 1)
            if any(ch in line for ch in "\t\x0b\x0c\r")]
     assert bad == []
+
+
+def test_command_descriptions_use_no_sphinx_roles():
+    """Each command's description (its module docstring) is rendered in the CLI reference by
+    sphinx-argparse with a bare docutils parser, where a Sphinx role (:func:`x`) crashes the
+    docs build: plain ``literals`` only."""
+    import re
+
+    from rnn_theory.numerics.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        roles = re.findall(r":[a-z]+:`[^`]*`", p.description or "")
+        assert not roles, (name, roles)

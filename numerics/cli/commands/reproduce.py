@@ -10,7 +10,7 @@ settings, so an interrupted reproduction resumes (Ctrl-C and SIGTERM, e.g. a bat
 system's time limit, stop it the same way).  ``DIR/provenance.json`` records the
 package version, commit and libraries, this invocation's wall time and the total over
 every invocation into ``DIR``, which ``DIR/reproduce-invocations.json`` lists (interrupted
-ones included: see :func:`log_invocation`).  Exit status 3 if a run diverged (the figure
+ones included; ``log_invocation`` in this module).  Exit status 3 if a run diverged (the figure
 functions mark or refuse diverged runs; see their summaries' ``diverged`` column).
 
 ``--float32`` trains in float32, as the papers' code did (passed as ``dtype="float32"``;
