@@ -9,7 +9,9 @@
   ``landscape_lines.csv`` adds ``line, max_real_eig, det_sign`` for every line;
   ``landscape_2d.csv`` — ``t1, t2, loss_w, loss_a`` (clipped at 1000),
 * ``one_d.csv`` — ``start, rule, lr, iteration, loss`` and ``one_d_landscape.csv`` — ``w, loss``,
-* ``linear_summary.csv`` — ``rule, lr, final_loss, max_real_eig_w, diverged_at``.
+* ``linear_summary.csv`` — ``rule, lr, final_loss, max_real_eig_w, diverged_at``
+  (``max_real_eig_w``: the largest max Re λ(W) over the run, checked every ``eig_every``
+  iterations from the start, so a run that only lowers it reports its initial value).
 
 ``zhu-digits`` (spec §7–9, scikit-learn's 8×8 digits; the corrected protocol of §8):
 
