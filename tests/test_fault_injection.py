@@ -269,24 +269,11 @@ def test_ctrl_c_stops_promptly_and_keeps_finished_runs(tmp_path):
     assert io.run_complete(out / "s0") and not io.run_complete(out / "s1")
 
 
-def test_cli_ctrl_c_exit_status_130(tmp_path):
-    out = tmp_path / "sw"
-    proc = subprocess.Popen([sys.executable, "-m", "rnn_theory.numerics", "sweep", "--n", "32", "--g", "0,0.5",
-                             "--seeds", "0", "--steps", "100000", "--no-progress", "--workers", "2",
-                             "--out", str(out)], stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (out / "runs").exists() and time.time() < deadline:
-        time.sleep(0.1)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err and "interrupted" in err
-
-
-def test_cli_sigterm_stops_like_ctrl_c_exit_status_143(tmp_path):
-    """A batch system's time limit sends SIGTERM: the sweep stops at once, without a
-    traceback, its worker processes end, and the exit status says terminated."""
+@pytest.mark.parametrize("sig, status, said", [(signal.SIGINT, 130, "interrupted"),
+                                               (signal.SIGTERM, 143, "terminated (SIGTERM)")])
+def test_cli_ctrl_c_and_sigterm_stop_a_sweep_with_their_status(tmp_path, sig, status, said):
+    """Ctrl-C, or a batch system's time limit (SIGTERM): the sweep stops at once, without a
+    traceback, its worker processes end, and the exit status says which."""
     out = tmp_path / "sw"
     proc = subprocess.Popen([sys.executable, "-m", "rnn_theory.numerics", "sweep", "--n", "32", "--g", "0,0.5",
                              "--seeds", "0", "--steps", "100000", "--no-progress", "--workers", "2",
@@ -298,11 +285,11 @@ def test_cli_sigterm_stops_like_ctrl_c_exit_status_143(tmp_path):
     children = _children(proc.pid)
     assert children  # the worker processes
     t0 = time.perf_counter()
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert time.perf_counter() - t0 < 15
-    assert proc.returncode == 143, err
-    assert "Traceback" not in err and "terminated (SIGTERM)" in err
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and said in err
     deadline = time.time() + 10
     while any(_alive(p) for p in children) and time.time() < deadline:
         time.sleep(0.1)
