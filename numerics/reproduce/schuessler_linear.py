@@ -17,8 +17,8 @@ Panels (CSV, long format, header row; written with :func:`rnn_theory.numerics.in
   (index 1 = s1; simulations give s1…s5, theory s1 and s2);
 * fig4 ``summary.csv``: ``zhat, g, seed, tau_c, dw_norm, mean_grad, shuffle_loss_ratio,
   diverged`` (one row per run; τ_c is NaN when a run did not converge or diverged;
-  ``diverged`` is 1 for a run whose loss exploded: its other columns describe its last good
-  state, not a result);
+  ``diverged`` is 1 for a run that diverged -- its loss exploded or an eigenvalue of W
+  reached 1: its other columns describe its last good state, not a result);
 * fig4 ``normalised.csv``: ``zhat, g, quantity, mean, std, n, theory`` — each quantity of the
   runs that did not diverge (``n`` of them) divided by its g = 0 sample mean (the paper's
   normalisation) with the first-order law
