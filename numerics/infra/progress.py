@@ -193,18 +193,20 @@ class Progress:
         t1, f1 = self._first_report
         return (now - t1) * (1.0 - frac) / (frac - f1) if frac > f1 else None
 
-    def line(self, done: float | None = None, frac: float | None = None) -> str:
-        """The current progress line (no newline); ``frac``, the work fraction if already
-        computed (:meth:`work_fraction` may read the workers' report files)."""
+    def line(self, done: float | None = None) -> str:
+        """The current progress line (no newline)."""
+        frac = self.work_fraction(done)
+        return self._text(frac, self._eta_of(frac))
+
+    def _text(self, frac: float | None, eta: float | None) -> str:
         elapsed = 0.0 if self._t0 is None else time.monotonic() - self._t0
         fin = f"{self.done:g}" if self.done != int(self.done) else str(int(self.done))
         count = f"{fin}/{self.total}" if self.total else fin
         unit = f" {self.unit}" if self.unit else ""
         if not self.total:
             return f"{self.desc}: {count}{unit}, {format_seconds(elapsed)} elapsed"
-        f = self.work_fraction(done) if frac is None else frac
-        return (f"{self.desc}: {count}{unit} ({100 * f:.0f}%), {format_seconds(elapsed)} elapsed, "
-                f"ETA {format_seconds(self._eta_of(f))}")
+        return (f"{self.desc}: {count}{unit} ({100 * frac:.0f}%), {format_seconds(elapsed)} elapsed, "
+                f"ETA {format_seconds(eta)}")
 
     # -- output
     def _beat(self):
@@ -216,19 +218,20 @@ class Progress:
         now = time.monotonic()
         with self._lock:
             frac = self.work_fraction()   # read once per line: it may read the workers' report files
+            eta = self._eta_of(frac)
             decile = int(10 * frac) if frac is not None else -1
             since = now - self._last_print
             if self.tty:
                 due = force or since >= (self.interval if heartbeat else 0.1)
             else:
-                first_eta = not self._eta_shown and self._eta_of(frac) is not None
+                first_eta = not self._eta_shown and eta is not None
                 due = (force or first_eta or since >= self.interval
                        or (decile > self._last_decile and since >= self.interval / 5))
             if not due:
                 return
             self._last_print, self._last_decile = now, max(decile, self._last_decile)
-            text = self.line(frac=frac)
-            self._eta_shown = self._eta_shown or "ETA ?" not in text
+            text = self._text(frac, eta)
+            self._eta_shown = self._eta_shown or eta is not None or not self.total  # no total: no ETA to await
             if final and text == self._last_text and not self.tty:
                 return
             self._last_text = text

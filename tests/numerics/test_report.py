@@ -231,23 +231,27 @@ def test_cli_writes_report_and_protects_foreign_files(tmp_path, capsys):
     assert "no reproduction folders" in capsys.readouterr().err
 
 
-def test_reproduce_records_name_and_wall_time_for_report(tmp_path, monkeypatch):
-    import json
+def _fake_target(monkeypatch, fig):
     import sys
     import types
 
     from rnn_theory.numerics.cli.commands import reproduce
 
-    mod = types.ModuleType("_fake_reproduction")
+    mod = types.ModuleType("_fake_fig")
+    mod.fig = fig
+    monkeypatch.setitem(sys.modules, "_fake_fig", mod)
+    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig2", ("_fake_fig", "fig", "test"))
+
+
+def test_reproduce_records_name_and_wall_time_for_report(tmp_path, monkeypatch):
+    import json
 
     def fig(out, *, quick, seed, workers, show_progress):
         _fig2_folder(out / "inner", (2, 4, 6))
         (out / "summary.csv").write_text((out / "inner" / "summary.csv").read_text())
         return [out / "summary.csv"]
 
-    mod.fig = fig
-    monkeypatch.setitem(sys.modules, "_fake_reproduction", mod)
-    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig2", ("_fake_reproduction", "fig", "test"))
+    _fake_target(monkeypatch, fig)
     out = tmp_path / "res" / "my-run"  # a name that matches no reproduction
     assert main(["reproduce", "schuessler-fig2", "--out", str(out), "--seed", "3", "--no-progress"]) == 0
     record = json.loads((out / "provenance.json").read_text())
@@ -263,13 +267,8 @@ def test_wall_time_adds_up_over_invocations_into_one_folder(tmp_path, monkeypatc
     """A rerun that reuses finished runs records its own seconds, and the folder's total keeps
     the earlier invocation's time (report shows the total)."""
     import json
-    import sys
     import time
-    import types
 
-    from rnn_theory.numerics.cli.commands import reproduce
-
-    mod = types.ModuleType("_slow_then_fast")
     calls = []
 
     def fig(out, *, quick, seed, workers, show_progress):
@@ -280,9 +279,7 @@ def test_wall_time_adds_up_over_invocations_into_one_folder(tmp_path, monkeypatc
         calls.append(1)              # the rerun finds everything done
         return [out / "summary.csv"]
 
-    mod.fig = fig
-    monkeypatch.setitem(sys.modules, "_slow_then_fast", mod)
-    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig2", ("_slow_then_fast", "fig", "test"))
+    _fake_target(monkeypatch, fig)
     out = tmp_path / "res" / "schuessler-fig2-x"
     for _ in range(2):
         assert main(["reproduce", "schuessler-fig2", "--out", str(out), "--no-progress"]) == 0
@@ -292,18 +289,6 @@ def test_wall_time_adds_up_over_invocations_into_one_folder(tmp_path, monkeypatc
     row = next(line for line in (tmp_path / "res" / "reproductions.md").read_text().splitlines()
                if "`schuessler-fig2-x`" in line)
     assert row.endswith(f"| {meta['total_wall_seconds'] / 60:.1f} min |")
-
-
-def _fake_target(monkeypatch, fig):
-    import sys
-    import types
-
-    from rnn_theory.numerics.cli.commands import reproduce
-
-    mod = types.ModuleType("_fake_fig")
-    mod.fig = fig
-    monkeypatch.setitem(sys.modules, "_fake_fig", mod)
-    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig2", ("_fake_fig", "fig", "test"))
 
 
 @pytest.mark.parametrize("stop", ["interrupted", "terminated", "failed: OSError"])
