@@ -7,8 +7,8 @@ computed (with its spread over seeds) and the rule for the verdict — *holds*,
 :func:`judge` evaluates a claim on a list of result folders; :mod:`rnn_theory.numerics.cli.commands.report`
 renders all claims as Markdown.  Cost: linear in the size of the CSVs.
 
->>> sorted(c.key for c in CLAIMS)[:3]
-['digits-ranking', 'farrell-compression', 'fig1-truncation-order']
+>>> [c.key for c in CLAIMS if c.reproduction == "farrell-fig4"]
+['farrell-holdout-two-neuron', 'farrell-two-neuron']
 """
 from __future__ import annotations
 
@@ -319,6 +319,43 @@ def _digits(folders):
 
 
 # ------------------------------------------------------------------ Farrell et al.
+# The thresholds below are those of the reduced-size tests of the same claims
+# (tests/numerics/test_farrell_claims.py), fixed before any full-size run was looked at.
+G_EDGE, G_CHAOS = 20.0, 250.0
+
+
+def _series(t, x, y, select=None) -> dict:
+    """``{gamma: {seed: (xs, ys)}}``: columns ``x`` and ``y`` of each run (γ, seed), sorted by
+    ``x``, over the rows where ``select(col)`` is true; ``col(name, dtype=float)`` reads a column."""
+    col = lambda k, d=float: _arr(t, k, d)  # noqa: E731
+    gam, seed, xs, ys = col("gamma"), col("seed"), col(x), col(y)
+    m = np.ones(gam.size, bool) if select is None else np.asarray(select(col), bool)
+    out: dict = {}
+    for gv in np.unique(gam[m]):
+        for sd in np.unique(seed[m & (gam == gv)]):
+            r = m & (gam == gv) & (seed == sd)
+            order = np.argsort(xs[r], kind="stable")
+            out.setdefault(float(gv), {})[int(sd)] = (xs[r][order], ys[r][order])
+    return out
+
+
+def _seed_curves(t, gamma, stage, extra=None) -> np.ndarray | None:
+    """PR(t), t = 0, 1, …, one row per seed (from a ``pr.csv``-like table), or None."""
+    def sel(col):
+        m = (col("stage", object) == stage) & (col("gamma") == gamma)
+        return m if extra is None else m & extra(col)
+    curves = [y for _, y in _series(t, "t", "pr", sel).get(float(gamma), {}).values()]
+    if not curves or len({c.size for c in curves}) != 1:
+        return None
+    return np.array(curves)
+
+
+def _conditions(parts, conds) -> Judgement:
+    """HOLDS if every condition is met, PARTLY if some, FAILS if none."""
+    v = HOLDS if all(conds) else PARTLY if any(conds) else FAILS
+    return Judgement("; ".join(parts), v)
+
+
 def _farrell(folders):
     t = _table(folders, "pr.csv")
     if t is None:
@@ -336,6 +373,165 @@ def _farrell(folders):
         ok.append(bool(ratios) and np.mean(ratios) < 0.5)
         parts.append(f"γ = {gv:g}: PR_after(10)/PR_before(10) = {_ms(ratios)}")
     return Judgement("; ".join(parts), HOLDS if all(ok) else PARTLY if any(ok) else FAILS)
+
+
+def _top_exponents(folders, final: bool) -> dict | None:
+    """``{gamma: [λ₁ per seed]}`` at epoch 0 or at each run's last recorded epoch."""
+    t = _table(folders, "lyapunov.csv")
+    if t is None:
+        return None
+    runs = _series(t, "epoch", "exponent_nats", lambda c: c("index") == 0)
+    out = {gv: [lam[-1] if final else lam[0] for ep, lam in seeds.values() if final or ep[0] == 0]
+           for gv, seeds in runs.items()}
+    return out if all(out.get(g) for g in (G_EDGE, G_CHAOS)) else None
+
+
+def _farrell_initial_chaos(folders):
+    top = _top_exponents(folders, final=False)
+    if top is None:
+        return Judgement("", NO_DATA)
+    e, c = np.nanmean(top[G_EDGE]), np.nanmean(top[G_CHAOS])
+    return _conditions([f"λ₁ at initialisation (nats per step): γ = 20: {_ms(top[G_EDGE])}; "
+                        f"γ = 250: {_ms(top[G_CHAOS])}"], [abs(e) < 0.05, c > 0.1])
+
+
+def _farrell_attractors(folders):
+    top = _top_exponents(folders, final=True)
+    if top is None:
+        return Judgement("", NO_DATA)
+    return _conditions([f"λ₁ after training (nats per step): γ = 20: {_ms(top[G_EDGE])}; "
+                        f"γ = 250: {_ms(top[G_CHAOS])}"],
+                       [np.nanmean(top[G_EDGE]) < 0, np.nanmean(top[G_CHAOS]) > 0])
+
+
+def _pr_curves(folders, stage, fname="pr.csv", extra=None):
+    t = _table(folders, fname)
+    if t is None:
+        return None
+    e, c = (_seed_curves(t, g, stage, extra) for g in (G_EDGE, G_CHAOS))
+    return None if e is None or c is None or min(e.shape[1], c.shape[1]) < 11 else (e, c)
+
+
+def _farrell_expansion_lowd(folders):
+    pr = _pr_curves(folders, "before")
+    if pr is None:
+        return Judgement("", NO_DATA)
+    (e, c), (es, cs) = (x.mean(axis=0) for x in pr), pr
+    return _conditions([f"PR before training: γ = 250: PR(1) {_ms(cs[:, 1])} → PR(10) {_ms(cs[:, 10])}",
+                        f"γ = 20: PR(0) {_ms(es[:, 0])} → PR(10) {_ms(es[:, 10])}"],
+                       [c[10] > 2 * c[1], e[10] < 1.3 * e[0]])
+
+
+def _farrell_edge_earlier(folders):
+    pr = _pr_curves(folders, "after")
+    if pr is None:
+        return Judgement("", NO_DATA)
+    (e, c), (es, cs) = (x.mean(axis=0) for x in pr), pr
+    return _conditions([f"PR(5) after training: γ = 20: {_ms(es[:, 5])}; γ = 250: {_ms(cs[:, 5])}"],
+                       [e[5] < 6.0, c[5] > 3.0 * e[5]])
+
+
+def _farrell_expand_compress(folders):
+    pr = _pr_curves(folders, "after")
+    if pr is None:
+        return Judgement("", NO_DATA)
+    c = pr[1].mean(axis=0)[:11]
+    peak = 1 + int(np.argmax(c[1:]))
+    v = (f"PR after training, γ = 250 (seed mean), t = 1…10: {', '.join(f'{x:.2f}' for x in c[1:])}; "
+         f"peak at t = {peak}")
+    return Judgement(v, HOLDS if 1 < peak < 10 else FAILS)
+
+
+def _farrell_highd_before(folders):
+    pr = _pr_curves(folders, "before")
+    if pr is None or min(pr[0].shape[1], pr[1].shape[1]) < 16:
+        return Judgement("", NO_DATA)
+    e, c = (x.mean(axis=0) for x in pr)
+    tail = lambda p: abs(p[15] - p[12]) / p[12]  # noqa: E731 - relative change over t = 12…15
+    conds = [abs(e[1] / e[0] - 1) < 0.05 and abs(c[1] / c[0] - 1) < 0.05,
+             bool(np.all(np.diff(e[1:]) < 0) and e[10] > 0.5 * e[1]),
+             c[5] < e[5], tail(c) < tail(e)]
+    return _conditions([f"PR before training (seed mean), t = 0, 1, 5, 10, 15: γ = 20: "
+                        f"{', '.join(f'{e[i]:.1f}' for i in (0, 1, 5, 10, 15))}; γ = 250: "
+                        f"{', '.join(f'{c[i]:.1f}' for i in (0, 1, 5, 10, 15))}",
+                        "met: " + ", ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in zip(
+                            ("PR(1) ≈ PR(0)", "slow decay at γ = 20", "faster at γ = 250", "plateau"), conds))],
+                       conds)
+
+
+def _accuracy_by_seed(folders, epochs=None) -> dict | None:
+    """``{gamma: [per-seed accuracy]}``: the last epoch's (``epochs`` None) or the mean over
+    the epochs ``epochs[0] … epochs[1]``."""
+    t = _table(folders, "accuracy.csv")
+    if t is None:
+        return None
+    out = {}
+    for gv, seeds in _series(t, "epoch", "accuracy").items():
+        vals = []
+        for ep, acc in seeds.values():
+            if epochs is None:
+                vals.append(acc[-1])
+            else:
+                m = (ep >= epochs[0]) & (ep <= epochs[1])
+                vals.append(float(np.mean(acc[m])) if np.any(m) else np.nan)
+        out[gv] = vals
+    return out if {G_EDGE, G_CHAOS} <= set(out) else None
+
+
+def _farrell_accuracy_highd(folders):
+    acc = _accuracy_by_seed(folders)
+    if acc is None:
+        return Judgement("", NO_DATA)
+    return _conditions([f"accuracy after the last epoch: γ = 20: {_ms(acc[G_EDGE])}; γ = 250: {_ms(acc[G_CHAOS])}"],
+                       [np.nanmean(acc[G_EDGE]) >= 0.98, np.nanmean(acc[G_CHAOS]) >= 0.98])
+
+
+def _farrell_accuracy_lowd(folders):
+    acc = _accuracy_by_seed(folders, epochs=(1, 10))
+    if acc is None:
+        return Judgement("", NO_DATA)
+    v = f"mean accuracy over epochs 1–10: γ = 20: {_ms(acc[G_EDGE])}; γ = 250: {_ms(acc[G_CHAOS])}"
+    return Judgement(v, _order_verdict([acc[G_EDGE], acc[G_CHAOS]]))
+
+
+def _farrell_holdout(folders):
+    t = _table(folders, "holdout.csv")
+    if t is None:
+        return Judgement("", NO_DATA)
+    at = {}
+    for st in ("before", "after"):
+        runs = _series(t, "t", "test_accuracy", lambda c, st=st: c("stage", object) == st).get(G_CHAOS, {})
+        at[st] = [acc[ts == 10][0] for ts, acc in runs.values() if np.any(ts == 10)]
+    b, a = at["before"], at["after"]
+    if not b or not a:
+        return Judgement("", NO_DATA)
+    return _conditions([f"γ = 250, held-out-cluster accuracy at t = 10: before {_ms(b)}, after {_ms(a)}"],
+                       [np.mean(a) >= 0.85, np.mean(a) > np.mean(b) + 0.25])
+
+
+def _farrell_two_neuron(folders):
+    acc = _accuracy_by_seed(folders)
+    if acc is None:
+        return Judgement("", NO_DATA)
+    e, c = np.nanmean(acc[G_EDGE]), np.nanmean(acc[G_CHAOS])
+    return _conditions([f"accuracy after the last epoch: γ = 20: {_ms(acc[G_EDGE])}; γ = 250: {_ms(acc[G_CHAOS])}"],
+                       [c >= 0.85, e < c - 0.1])
+
+
+def _farrell_mse_noise(folders):
+    t = _table(folders, "pr_noise.csv")
+    if t is None:
+        return Judgement("", NO_DATA)
+    pr = {}
+    for sig in (0.0, 0.5):
+        curves = [_seed_curves(t, G_CHAOS, st, lambda c, s=sig: c("noise") == s) for st in ("before", "after")]
+        if any(c is None or c.shape[1] < 11 for c in curves):
+            return Judgement("", NO_DATA)
+        pr[sig] = (curves[0][:, 10], curves[1][:, 10])
+    (b0, a0), (b5, a5) = ((np.mean(b), np.mean(a)) for b, a in (pr[0.0], pr[0.5]))
+    return _conditions([f"MSE, γ = 250, PR(10) before → after: σ_h = 0: {_ms(pr[0.0][0])} → {_ms(pr[0.0][1])}; "
+                        f"σ_h = 0.5: {_ms(pr[0.5][0])} → {_ms(pr[0.5][1])}"],
+                       [a0 > 0.5 * b0, a5 < 0.35 * b5, a5 < 0.5 * a0])
 
 
 CLAIMS = (
@@ -391,10 +587,71 @@ CLAIMS = (
           "fixed_point_learning.md §8",
           "best test accuracy over each rule's learning rates, per seed (folder); holds if the means are ordered "
           "with gaps > 2 SE (at least 2 seeds per group), partly if only ordered", _digits, "digits.png"),
+    Claim("farrell-initial-chaos", "farrell-fig2",
+          "At initialisation the top Lyapunov exponent is near 0 for γ = 20 and clearly positive for γ = 250.",
+          "dimensionality.md §9 (1)",
+          "seed mean of λ₁ at epoch 0; holds if |λ₁(γ = 20)| < 0.05 and λ₁(γ = 250) > 0.1 nats per step, "
+          "partly if one of the two", _farrell_initial_chaos, "lyapunov.png"),
+    Claim("farrell-expansion-lowd", "farrell-fig3",
+          "Chaos expands low-d input before training: at d = 2, PR grows substantially from t = 1 to 10 "
+          "for γ = 250 and stays close to the input's for γ = 20.", "dimensionality.md §9 (2)",
+          "seed-mean PR before training; holds if PR(10) > 2·PR(1) at γ = 250 and PR(10) < 1.3·PR(0) at "
+          "γ = 20, partly if one of the two", _farrell_expansion_lowd, "pr.png"),
     Claim("farrell-compression", "farrell-fig2",
           "Training compresses at the readout time: PR at t = 10 after training is far below its value "
           "before, for both γ.", "dimensionality.md §9 (3)",
           "holds if the mean PR_after(10)/PR_before(10) < 0.5 for every γ", _farrell, "pr.png"),
+    Claim("farrell-edge-earlier", "farrell-fig2",
+          "The edge of chaos compresses earlier: at t ≈ 5 after training PR is already small for γ = 20 but "
+          "still large for γ = 250.", "dimensionality.md §9 (4)",
+          "seed-mean PR(5) after training; holds if PR(5) < 6 at γ = 20 and PR(5) at γ = 250 > 3× that, "
+          "partly if one of the two", _farrell_edge_earlier, "pr.png"),
+    Claim("farrell-expand-then-compress", "farrell-fig3",
+          "Low-d input, γ = 250, after training: PR peaks before t = 10, above both PR(1) and PR(10).",
+          "dimensionality.md §9 (5)",
+          "seed-mean PR after training over t = 1…10; holds if its maximum is at 1 < t < 10",
+          _farrell_expand_compress, "pr.png"),
+    Claim("farrell-attractors", "farrell-fig2",
+          "After training the top Lyapunov exponent is negative for γ = 20 and stays positive for γ = 250.",
+          "dimensionality.md §9 (6)",
+          "seed mean of λ₁ at the last recorded epoch; holds if < 0 at γ = 20 and > 0 at γ = 250, partly if "
+          "one of the two", _farrell_attractors, "lyapunov.png"),
+    Claim("farrell-accuracy-highd", "farrell-fig2",
+          "High-d input: both γ reach near-perfect test accuracy within the 10-epoch run.",
+          "dimensionality.md §9 (7)",
+          "seed-mean accuracy after the last epoch of the 10 × 400-sample run; holds if ≥ 0.98 for both γ, "
+          "partly for one", _farrell_accuracy_highd, "accuracy.png"),
+    Claim("farrell-accuracy-lowd", "farrell-fig3",
+          "Low-d input: γ = 250 has the higher early-epoch accuracy (mean over ≥ 3 seeds).",
+          "dimensionality.md §9 (7)",
+          "per seed the mean accuracy over epochs 1–10; holds if γ = 250's mean is higher by more than 2 SE "
+          "(at least 2 seeds each), partly if only higher", _farrell_accuracy_lowd, "accuracy.png"),
+    Claim("farrell-holdout-lowd", "farrell-fig3",
+          "After training γ = 250 reaches near-perfect held-out-cluster accuracy at t = 10 (low-d input), far "
+          "above the value before training.", "dimensionality.md §9 (8)",
+          "seed means at γ = 250, t = 10; holds if after ≥ 0.85 and after > before + 0.25, partly if one",
+          _farrell_holdout, "holdout.png"),
+    Claim("farrell-holdout-two-neuron", "farrell-fig4",
+          "The same with input into two neurons: held-out accuracy at t = 10 near-perfect after training, "
+          "far above before.", "dimensionality.md §9 (8)",
+          "seed means at γ = 250, t = 10; holds if after ≥ 0.85 and after > before + 0.25, partly if one",
+          _farrell_holdout, "holdout.png"),
+    Claim("farrell-two-neuron", "farrell-fig4",
+          "Two-neuron input: γ = 250 reaches high accuracy; γ = 20 is clearly worse on the seed mean.",
+          "dimensionality.md §9 (9)",
+          "seed-mean accuracy after the last epoch; holds if ≥ 0.85 at γ = 250 and γ = 20 is lower by more "
+          "than 0.1, partly if one of the two", _farrell_two_neuron, "accuracy.png"),
+    Claim("farrell-mse-needs-noise", "farrell-fig5",
+          "MSE (high-d, γ = 250, lr 1e-3, 40 epochs): without noise PR_after(10) stays close to "
+          "PR_before(10); with σ_h = 0.5 it drops to a few dimensions.", "dimensionality.md §9 (10)",
+          "seed means; holds if after > 0.5·before without noise, after < 0.35·before with noise and the "
+          "noisy after < 0.5 × the noise-free after; partly if some of the three", _farrell_mse_noise, "pr.png"),
+    Claim("farrell-highd-before", "farrell-fig2",
+          "High-d input before training: PR(1) ≈ the input's PR; over t PR decays slowly for γ = 20, faster "
+          "for γ = 250, then plateaus.", "dimensionality.md §9 (11)",
+          "seed-mean PR before training; holds if PR(1) is within 5 % of PR(0) for both γ, PR falls at every "
+          "step from t = 1 for γ = 20 and PR(10) > PR(1)/2, PR(5) is lower at γ = 250, and the relative change "
+          "over t = 12…15 is smaller at γ = 250; partly if some of these", _farrell_highd_before, "pr.png"),
 )
 
 
