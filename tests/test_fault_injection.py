@@ -309,6 +309,75 @@ def _children(pid: int) -> set:
     return kids
 
 
+def test_a_second_writer_into_the_same_folder_stops_before_any_work(tmp_path, capsys):
+    """Two commands into one folder would run the same runs twice side by side: the second
+    stops at once, in one line naming the first one's process, and writes nothing."""
+    marks = tmp_path / "marks"
+    configs = [{"name": f"s{k}", "seed": k, "marks": str(marks)} for k in range(2)]
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    with outputs.writer_lock(runs, "runs folder"):
+        assert f"pid {os.getpid()}" in (runs / outputs.LOCK).read_text()
+        with pytest.raises(outputs.FolderBusyError, match=rf"runs folder .*runs is being written .*pid {os.getpid()}"):
+            sweep.run_sweep(_toy, configs, runs, executor="serial", show_progress=False)
+        assert not marks.exists() and sorted(p.name for p in runs.iterdir()) == [outputs.LOCK]
+    assert not (runs / outputs.LOCK).exists()  # released and removed
+    sweep.run_sweep(_toy, configs, runs, executor="serial", show_progress=False)
+    assert [_calls(marks, f"s{k}") for k in range(2)] == [1, 1] and not (runs / outputs.LOCK).exists()
+
+    out = tmp_path / "repro"
+    assert main(["reproduce", "schuessler-fig3", "--quick", "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    before = _snapshot(out)
+    with outputs.writer_lock(out):
+        code, _, err = _cli(["reproduce", "schuessler-fig3", "--quick", "--out", out, "--no-progress"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "being written by another" in err, err
+    assert _snapshot(out) == before
+
+
+def test_the_lock_of_a_killed_writer_is_taken_over(tmp_path):
+    """kill -9 of the holder: the kernel releases the lock, the file stays behind, and the
+    next writer takes it over (and removes it when done)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    code = ("import sys, time; from rnn_theory.numerics.infra.outputs import writer_lock\n"
+            f"with writer_lock({str(folder)!r}):\n    print('locked', flush=True); time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    with pytest.raises(outputs.FolderBusyError, match=f"pid {proc.pid}"):
+        with outputs.writer_lock(folder):
+            pass
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert (folder / outputs.LOCK).exists()          # left behind by kill -9
+    with outputs.writer_lock(folder):
+        assert f"pid {os.getpid()}" in (folder / outputs.LOCK).read_text()
+    assert not (folder / outputs.LOCK).exists()
+    (folder / outputs.LOCK).write_text("")            # killed between creating and writing it
+    with outputs.writer_lock(folder):
+        pass
+    assert not (folder / outputs.LOCK).exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "link", "fifo"])
+def test_a_users_file_named_like_the_lock_is_never_touched(tmp_path, kind):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    lock = folder / outputs.LOCK
+    if kind == "file":
+        lock.write_text("my own lock list\n")
+    elif kind == "link":
+        lock.symlink_to(tmp_path / "notes.txt")
+    else:
+        os.mkfifo(lock)
+    before = _snapshot(tmp_path)
+    with pytest.raises(outputs.OutputExistsError, match="not rnn-theory's lock file"):
+        with outputs.writer_lock(folder):
+            pass
+    assert _snapshot(tmp_path) == before
+
+
 def test_stale_temporaries_are_cleaned_and_only_ours(tmp_path):
     # a writer killed mid-write (a dead PID on this host) left a temporary run folder
     child = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""

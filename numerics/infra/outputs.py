@@ -19,6 +19,11 @@ Anything else at a target path — a user's file or folder, a symlink, a device 
 special file — is refused with :class:`~rnn_theory.theory.errors.OutputExistsError`
 *before* any work starts.
 
+One writer at a time: ``reproduce`` and every sweep hold the folder's *writer lock*
+(:func:`writer_lock`, the file ``.rnn-theory.lock``) while they write, so a second command
+started into the same folder stops at once with :class:`FolderBusyError` instead of
+running the same runs again beside the first.
+
 Temporary names are ``.tmp-rnn-theory+HOST+PID+NAME+RANDOM``; a temporary left by a
 killed process (same host, PID no longer alive) is removed by the next writer into that
 folder (:func:`clean_stale_temporaries`), nothing else.  Files and folders are created with
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 import re
 import shutil
 import socket
@@ -44,13 +50,15 @@ from typing import Mapping
 
 from rnn_theory.theory.errors import RNNTheoryError
 
-__all__ = ["MARKER", "RUN_FILES", "OutputExistsError", "RunMismatchError", "is_run_dir", "is_output_dir",
+__all__ = ["MARKER", "RUN_FILES", "LOCK", "OutputExistsError", "RunMismatchError", "FolderBusyError", "writer_lock", "is_run_dir", "is_output_dir",
            "write_marker", "prepare_output_dir", "check_file_target", "check_run_target", "check_writable",
            "make_temp_dir", "make_temp_file", "clean_stale_temporaries", "umask_mode", "config_diff", "num_tag"]
 
 MARKER = ".rnn-theory"
 RUN_FILES = frozenset({MARKER, "config.json", "arrays.npz", "history.csv", "truncation.csv",
                        "singular_values.csv", "analysis.json"})
+LOCK = ".rnn-theory.lock"
+_LOCK_SIGNATURE = "rnn-theory writer lock"
 _TMP = ".tmp-rnn-theory"
 _TMP_RE = re.compile(r"^\.tmp-rnn-theory\+(?P<host>[^+]*)\+(?P<pid>\d+)\+")
 
@@ -61,6 +69,96 @@ class OutputExistsError(RNNTheoryError):
 
 class RunMismatchError(RNNTheoryError):
     """A run folder exists with a different configuration than the one requested."""
+
+
+class FolderBusyError(RNNTheoryError):
+    """Another process holds the writer lock of the folder (see :func:`writer_lock`)."""
+
+
+def _lock_text(fd: int) -> str:
+    try:
+        return os.pread(fd, 200, 0).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+@contextmanager
+def writer_lock(folder: Path | str, what: str = "output folder"):
+    r"""Hold ``folder``'s writer lock for the ``with`` block; refuse if another process holds it.
+
+    The lock is an exclusive, non-blocking ``flock`` on ``folder/.rnn-theory.lock``, a file
+    naming the holder (``pid`` and host).  A second writer gets :class:`FolderBusyError`
+    (which folder, which process) before it does any work.  On leaving the block the file
+    is removed; if the holder dies, even by ``kill -9``, the kernel releases the lock and
+    the next writer takes the left-over file over.  A file of that name that is not
+    rnn-theory's (non-empty, without its signature) is never overwritten:
+    :class:`OutputExistsError`.  Without ``fcntl`` (Windows) there is no lock.  The lock
+    is advisory and local: processes on other hosts sharing a network file system may not
+    see it.  Cost: a few system calls.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> with writer_lock(d):
+    ...     try:
+    ...         with writer_lock(d):
+    ...             pass
+    ...     except FolderBusyError as exc:
+    ...         print("busy")
+    busy
+    >>> (d / LOCK).exists()
+    False
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no flock
+        yield None
+        return
+    path = Path(folder) / LOCK
+    while True:
+        created = True
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, umask_mode())
+        except FileExistsError:
+            created = False
+            try:
+                fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            except FileNotFoundError:
+                continue  # its holder removed it meanwhile: try again
+            except OSError as exc:
+                raise OutputExistsError(f"{path} exists and is {_describe(path)}, not rnn-theory's lock file "
+                                        f"({exc.strerror}); it is left as it is — remove it or choose another "
+                                        f"{what}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _lock_text(fd).strip().removeprefix(_LOCK_SIGNATURE + ": ") or "another process"
+            os.close(fd)
+            raise FolderBusyError(f"{what} {folder} is being written by another rnn-theory command ({holder}); "
+                                  "wait for it to finish, or stop it (it resumes later), or choose another "
+                                  "folder") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+        except FileNotFoundError:
+            same = False
+        if not same:  # removed (or replaced) by its previous holder between our open and flock
+            os.close(fd)
+            continue
+        text = "" if created else _lock_text(fd)
+        if not (stat.S_ISREG(os.fstat(fd).st_mode) and (text == "" or text.startswith(_LOCK_SIGNATURE))):
+            os.close(fd)
+            raise OutputExistsError(f"{path} exists and is not rnn-theory's lock file; it is left as it is — "
+                                    f"remove it or choose another {what}")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{_LOCK_SIGNATURE}: pid {os.getpid()} on {_host()}\n".encode(), 0)
+        break
+    try:
+        yield path
+    finally:
+        try:
+            path.unlink()  # while still locked, so no second writer can lock this file afterwards
+        except OSError:
+            pass
+        os.close(fd)
 
 
 def umask_mode(kind: str = "file") -> int:

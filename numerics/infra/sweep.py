@@ -13,7 +13,10 @@ Every executor saves each run **as soon as it finishes** (the parent process wri
 atomically), so killing a sweep at any moment and rerunning it loses nothing finished
 and recomputes nothing finished.  Ctrl-C (``KeyboardInterrupt``; the CLI raises a subclass
 of it on SIGTERM) stops promptly: runs in flight are cancelled (local worker processes are
-terminated), finished runs stay saved.
+terminated), finished runs stay saved.  One sweep at a time writes into ``out_dir``: it
+holds the folder's writer lock (:func:`rnn_theory.numerics.infra.outputs.writer_lock`), and
+a second sweep started into the same folder meanwhile stops before any work with
+:class:`~rnn_theory.numerics.infra.outputs.FolderBusyError` naming the first one's process.
 Local worker processes ignore SIGINT (the parent decides), use one BLAS thread each
 (threadpoolctl when installed, else the ``*_NUM_THREADS`` variables) and exit by
 themselves when their parent process dies (a watchdog thread polls the parent PID every
@@ -45,7 +48,8 @@ from typing import Callable, Iterable, Mapping
 from rnn_theory.theory.errors import DomainError, RNNTheoryError
 
 from rnn_theory.numerics.infra.io import load_run, prepare_run, save_run
-from rnn_theory.numerics.infra.outputs import OutputExistsError, check_writable, clean_stale_temporaries
+from rnn_theory.numerics.infra.outputs import (OutputExistsError, check_writable, clean_stale_temporaries,
+                                              writer_lock)
 from rnn_theory.numerics.infra.progress import FileReporter, Progress, read_fraction, reporting_to
 
 __all__ = ["run_sweep", "SerialExecutor", "default_workers", "worker_init"]
@@ -162,15 +166,16 @@ def run_sweep(fn: Callable[[dict], tuple], configs: Iterable[Mapping], out_dir, 
         raise OutputExistsError(f"runs folder {out_dir} exists and is not a folder; nothing was written")
     check_writable(out_dir, "runs folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    clean_stale_temporaries(out_dir)
-    plan = _plan(configs, out_dir, overwrite)
-    weights = _weights(plan, cost)
-    if executor == "serial" or isinstance(executor, SerialExecutor) or (
-            executor is None and (max_workers == 1 or len(plan) <= 1)):
-        _run_serial(fn, plan, out_dir, show_progress, weights)
-    else:
-        _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress, weights)
-    return {c["name"]: load_run(out_dir / c["name"]) for c in configs}
+    with writer_lock(out_dir, "runs folder"):  # a second sweep into out_dir stops here
+        clean_stale_temporaries(out_dir)
+        plan = _plan(configs, out_dir, overwrite)
+        weights = _weights(plan, cost)
+        if executor == "serial" or isinstance(executor, SerialExecutor) or (
+                executor is None and (max_workers == 1 or len(plan) <= 1)):
+            _run_serial(fn, plan, out_dir, show_progress, weights)
+        else:
+            _run_parallel(fn, plan, out_dir, executor, max_workers, show_progress, weights)
+        return {c["name"]: load_run(out_dir / c["name"]) for c in configs}
 
 
 def _weights(plan, cost) -> dict | None:

@@ -83,9 +83,14 @@ def run(args) -> int:
     except (ImportError, AttributeError) as exc:  # pragma: no cover - packaging error
         raise RNNTheoryError(f"reproduction {args.name!r} is not available: {exc}") from exc
     extra = _variant_kwargs(args, fn)
-    from rnn_theory.numerics.infra.outputs import prepare_output_dir
+    from rnn_theory.numerics.infra.outputs import prepare_output_dir, writer_lock
 
     prepare_output_dir(args.out)
+    with writer_lock(args.out):  # one reproduce per folder at a time
+        return _run_locked(args, fn, extra)
+
+
+def _run_locked(args, fn, extra) -> int:
     _record_options(args.out, args.name, extra)
     t0, started = time.time(), time.strftime("%Y-%m-%dT%H:%M:%S%z")
     try:
