@@ -134,14 +134,34 @@ def _trial_length(task: str) -> int:
     return int(get_task(task)(np.random.default_rng(0), 1).inputs.shape[1])
 
 
+#: per-trial-step work besides the N² products, in units of one multiply-add of them:
+#: element-wise passes (∝ N) and per-call overhead (constant); see :func:`run_cost`
+COST_PER_N, COST_CONSTANT = 270.0, 13000.0
+
+
 def run_cost(config: dict) -> float:
-    r"""Expected cost of :func:`run_config` in flops, up to a constant:
-    :math:`(\text{steps}\cdot B + 27\,n_{\rm eval}\cdot[\text{analyze}])\,T N^2`
-    (T the task's trial length); ``run_sweep(..., cost=run_cost)`` weights the progress
-    line's ETA by it."""
+    r"""Expected cost of :func:`run_config`, up to a constant factor:
+
+    .. math::
+        (\text{steps}\cdot B + 27\,n_{\rm eval}\cdot[\text{analyze}])\; T\;
+        (N^2 + 270\,N + 13000),
+
+    T the task's trial length; ``run_sweep(..., cost=run_cost)`` weights the progress
+    line's ETA by it.  :math:`N^2` counts the matrix products; the terms in N and 1 are the
+    element-wise passes and the per-call overhead of each time step, which dominate below
+    N ≈ 300 (:data:`COST_PER_N`, :data:`COST_CONSTANT`: calibrated on the full N-scaling
+    sweep, flip-flop in float32 on one core of the 2-core VM, whose runs took 10.5 / 19.5 /
+    45 s at N = 64 / 128 / 256; with :math:`N^2` alone the ETA of that sweep read 12 h
+    after its N = 64 runs).
+
+    >>> small, large = (make_config("flipflop", 0.9, 0, n=n) for n in (64, 128))
+    >>> round(run_cost(large) / run_cost(small), 2)
+    1.86
+    """
     analyses = 27 * config.get("n_eval", 0) if config.get("analyze", True) else 0
+    n = config["n"]
     return float((config["steps"] * config["batch_size"] + analyses) * _trial_length(config["task"])
-                 * config["n"] ** 2 + 1)
+                 * (n * n + COST_PER_N * n + COST_CONSTANT))
 
 
 def _sweep(configs, out, workers, show_progress):
