@@ -168,8 +168,10 @@ class Progress:
 
     def work_fraction(self, done: float | None = None) -> float | None:
         """Fraction of the work done: ``fraction()`` when given, else units done / total
-        (``done`` defaults to :meth:`progress_done`); None when the total is unknown."""
-        if self.fraction is not None and not self._stop.is_set():
+        (``done`` defaults to :meth:`progress_done`); None when the total is unknown.  The
+        final line uses ``fraction()`` too, so an interrupted sweep's last line keeps the
+        weighted percentage of the lines before it."""
+        if self.fraction is not None:
             try:
                 return min(1.0, max(0.0, float(self.fraction())))
             except Exception:  # noqa: BLE001 - a progress estimate must never stop the work

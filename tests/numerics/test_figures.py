@@ -583,7 +583,8 @@ def test_progress_weights_runs_by_their_cost():
     in_flight["costly"] = 0.5       # half of the costly run's steps done: 55 % of the work
     assert "(55%)" in weighted.line()
     for bar in (plain, weighted):
-        bar.close()
+        bar.close()                 # e.g. Ctrl-C: the final line keeps the weighted 55 %, not 1/2 = 50 %
+    assert weighted.stream.getvalue().splitlines()[-1].startswith("sweep: 1/2 runs (55%)")
     assert _weights(plan, None) is None and _work_fraction(None, [], dict) is None
 
 
