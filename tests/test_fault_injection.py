@@ -309,7 +309,7 @@ def _children(pid: int) -> set:
     return kids
 
 
-def test_a_second_writer_into_the_same_folder_stops_before_any_work(tmp_path, capsys):
+def test_a_second_writer_into_the_same_folder_stops_before_any_work(tmp_path, capsys, monkeypatch):
     """Two commands into one folder would run the same runs twice side by side: the second
     stops at once, in one line naming the first one's process, and writes nothing."""
     marks = tmp_path / "marks"
@@ -325,12 +325,23 @@ def test_a_second_writer_into_the_same_folder_stops_before_any_work(tmp_path, ca
     sweep.run_sweep(_toy, configs, runs, executor="serial", show_progress=False)
     assert [_calls(marks, f"s{k}") for k in range(2)] == [1, 1] and not (runs / outputs.LOCK).exists()
 
+    def fig(out, *, quick, seed, workers, show_progress):  # a reproduction writing one CSV
+        return [io.write_csv(out / "loss.csv", {"t": [0, 1], "loss": [1.0, 0.5]}, overwrite=True)]
+
+    import types
+    from rnn_theory.numerics.cli.commands import reproduce
+
+    mod = types.ModuleType("_fake_fig3")
+    mod.fig = fig
+    monkeypatch.setitem(sys.modules, "_fake_fig3", mod)
+    monkeypatch.setitem(reproduce.TARGETS, "schuessler-fig3", ("_fake_fig3", "fig", "test"))
     out = tmp_path / "repro"
-    assert main(["reproduce", "schuessler-fig3", "--quick", "--out", str(out), "--no-progress"]) == 0
+    assert main(["reproduce", "schuessler-fig3", "--out", str(out), "--no-progress"]) == 0
     capsys.readouterr()
     before = _snapshot(out)
+    assert str(out / "loss.csv") in before
     with outputs.writer_lock(out):
-        code, _, err = _cli(["reproduce", "schuessler-fig3", "--quick", "--out", out, "--no-progress"], capsys)
+        code, _, err = _cli(["reproduce", "schuessler-fig3", "--out", out, "--no-progress"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "being written by another" in err, err
     assert _snapshot(out) == before
 
