@@ -45,13 +45,19 @@ class Claim:
     figure: str | None = None
 
 
+_FOLDER = "_folder"   # the column _table adds: which folder a row came from (0, 1, …)
+
+
 def _table(folders, name) -> dict | None:
-    """The CSV ``name`` of all folders concatenated (None when no folder has it)."""
+    """The CSV ``name`` of all folders concatenated (None when no folder has it), with the
+    column ``_folder`` numbering the folder each row came from."""
     parts = [read_csv(Path(f) / name) for f in folders if (Path(f) / name).is_file()]
     parts = [p for p in parts if p]
     if not parts:
         return None
-    return {k: [v for p in parts for v in p.get(k, [])] for k in parts[0]}
+    table = {k: [v for p in parts for v in p.get(k, [])] for k in parts[0]}
+    table[_FOLDER] = [i for i, p in enumerate(parts) for _ in next(iter(p.values()))]
+    return table
 
 
 def _arr(t, k, dtype=float):
@@ -325,17 +331,19 @@ G_EDGE, G_CHAOS = 20.0, 250.0
 
 
 def _series(t, x, y, select=None) -> dict:
-    """``{gamma: {seed: (xs, ys)}}``: columns ``x`` and ``y`` of each run (γ, seed), sorted by
-    ``x``, over the rows where ``select(col)`` is true; ``col(name, dtype=float)`` reads a column."""
+    """``{gamma: {(folder, seed): (xs, ys)}}``: columns ``x`` and ``y`` of each run, sorted by
+    ``x``, over the rows where ``select(col)`` is true; ``col(name, dtype=float)`` reads a
+    column.  A run is (folder, γ, seed): two folders with the same seeds are two sets of runs."""
     col = lambda k, d=float: _arr(t, k, d)  # noqa: E731
     gam, seed, xs, ys = col("gamma"), col("seed"), col(x), col(y)
+    folder = col(_FOLDER) if _FOLDER in t else np.zeros(gam.size)
     m = np.ones(gam.size, bool) if select is None else np.asarray(select(col), bool)
     out: dict = {}
     for gv in np.unique(gam[m]):
-        for sd in np.unique(seed[m & (gam == gv)]):
-            r = m & (gam == gv) & (seed == sd)
+        for fo, sd in sorted({(int(a), int(b)) for a, b in zip(folder[m & (gam == gv)], seed[m & (gam == gv)])}):
+            r = m & (gam == gv) & (seed == sd) & (folder == fo)
             order = np.argsort(xs[r], kind="stable")
-            out.setdefault(float(gv), {})[int(sd)] = (xs[r][order], ys[r][order])
+            out.setdefault(float(gv), {})[(fo, sd)] = (xs[r][order], ys[r][order])
     return out
 
 

@@ -242,3 +242,16 @@ def test_farrell_claims_say_no_data_without_their_csvs_or_a_gamma(tmp_path):
     _write(tmp_path / "one", "accuracy.csv", cols, rng)
     for key in ("farrell-accuracy-highd", "farrell-accuracy-lowd", "farrell-two-neuron"):
         assert judge(CLAIM[key], [tmp_path / "one"]).verdict == NO_DATA, key
+
+
+def test_two_folders_with_the_same_seeds_are_pooled_as_separate_runs(tmp_path):
+    """E.g. a float64 and a float32 reproduction, both of seeds 0–2: six runs, not three
+    runs with doubled curves."""
+    a = _fig2(tmp_path / "a")
+    b = _fig2(tmp_path / "b", after=lambda g: _pr_after(g) * (1.2 if g == 20 else 1.0))
+    for key in ("farrell-edge-earlier", "farrell-initial-chaos", "farrell-accuracy-highd", "farrell-highd-before"):
+        j = judge(CLAIM[key], [a, b])
+        assert j.verdict == HOLDS, (key, j.value)
+        assert "(n=6)" in j.value or key == "farrell-highd-before", (key, j.value)
+    e5 = judge(CLAIM["farrell-edge-earlier"], [a, b]).value
+    assert "γ = 20: 2.2 ± 0.2 (n=6)" in e5, e5      # 2.0 in one folder, 2.4 in the other
