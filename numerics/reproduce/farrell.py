@@ -68,7 +68,8 @@ def _split(records):
         c = rec.config
         if c.get("diverged"):
             bad.append(dict(gamma=float(c["gamma"]), seed=int(c["seed"]), noise=float(c.get("hidden_noise", 0.0)),
-                            step=c.get("diverged_step"), name=c.get("name", rec.path.name if rec.path else "?")))
+                            step=c.get("diverged_step"), name=c.get("name", rec.path.name if rec.path else "?"),
+                            config=c))
         else:
             ok.append(rec)
     return ok, bad
@@ -149,15 +150,26 @@ def _holdout_rows(records):
     return cols
 
 
-def _summary_rows(records):
+def _summary_rows(records, diverged=()):
+    """One row per run: the trained ``records``, then the ``diverged`` runs (dicts from
+    :func:`_split`) with ``diverged`` = 1, the step it happened at and NaN results."""
     keys = ("final_accuracy", "pr_T_before", "pr_T_after", "top_lyap_before", "top_lyap_after",
             "orth_compression")
-    cols = {k: [] for k in ("gamma", "seed", "d", "input_mode", "loss", "hidden_noise", "epochs", *keys)}
+    cols = {k: [] for k in ("gamma", "seed", "d", "input_mode", "loss", "hidden_noise", "epochs", *keys,
+                            "diverged", "diverged_step")}
     from rnn_theory.numerics.representations.dimensionality import FarrellConfig
     defaults = FarrellConfig().to_dict()
-    for rec in records:
+    rows = [(rec.config, False) for rec in records] + [(d["config"], True) for d in diverged]
+    for cfg, bad in rows:
         for k in cols:
-            cols[k].append(rec.config.get(k, defaults.get(k)))
+            if k == "diverged":
+                cols[k].append(int(bad))
+            elif k == "diverged_step":
+                cols[k].append(cfg.get("diverged_step", -1) if bad else -1)
+            elif bad and k in keys:
+                cols[k].append(float("nan"))
+            else:
+                cols[k].append(cfg.get(k, defaults.get(k)))
     return cols
 
 
@@ -253,7 +265,8 @@ def _standard_figure(out, prefix, quick, seed, workers, show_progress, *, d, inp
         "accuracy.csv": _history_rows(accr, "accuracy", "accuracy"),
         "holdout.csv": _holdout_rows(main),
         "pr_epochs.csv": _history_rows(main, "pr_T", "pr"),
-        "summary.csv": _summary_rows(main + (accr if accuracy_run else [])),
+        "summary.csv": _summary_rows(main + (accr if accuracy_run else []),
+                                     bad + (bad_acc if accuracy_run else [])),
     }
     pca, pca_ro = _pca_rows(main)
     tables["pca.csv"], tables["pca_readout.csv"] = pca, pca_ro
@@ -324,7 +337,7 @@ def fig5(out: Path, *, quick: bool, seed: int, workers: int | None, show_progres
         "pr_lowd.csv": _pr_rows(lo_ok),
         "pr_noise.csv": _pr_rows(no_ok, key_cols=("hidden_noise",)),
         "accuracy.csv": _history_rows(hi_ok, "accuracy", "accuracy"),
-        "summary.csv": _summary_rows(hi_ok + lo_ok + no_ok),
+        "summary.csv": _summary_rows(hi_ok + lo_ok + no_ok, hi_bad + lo_bad + no_bad),
     }
     tables["pr_noise.csv"] = {("noise" if k == "hidden_noise" else k): v for k, v in tables["pr_noise.csv"].items()}
     for fname, cols in tables.items():

@@ -435,6 +435,12 @@ def test_farrell_diverged_run_is_marked_and_reported(tmp_path, captured, fake_fa
     assert (tmp_path / "pr_noise.png").exists()
     rows = read_csv(tmp_path / "pr_noise.csv")
     assert not any(s == 1 and n == 0.5 for s, n in zip(rows["seed"], rows["noise"]))
+    summary = read_csv(tmp_path / "summary.csv")   # every run, the diverged one marked, no result
+    assert len(summary["seed"]) == 3 * 2 * 2 and sum(summary["diverged"]) == 1  # high-d, low-d, noise: 2 x 2 each
+    i = summary["diverged"].index(1)
+    assert (summary["seed"][i], summary["hidden_noise"][i], summary["diverged_step"][i]) == (1, 0.5, 37)
+    assert np.isnan(summary["final_accuracy"][i]) and np.isnan(summary["pr_T_after"][i])
+    assert all(step == -1 for d, step in zip(summary["diverged"], summary["diverged_step"]) if d == 0)
     noisy = captured[-1]._test_axes[1]
     assert any("seed 1: diverged at step 37" in t for t in noisy["legend"])
     assert not any("diverged" in t for t in captured[-1]._test_axes[0]["legend"])
