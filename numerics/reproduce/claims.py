@@ -206,9 +206,10 @@ def _nscaling(folders):
     parts, flat = [], []
     for gv in np.unique(g):
         ns = np.unique(n[g == gv])
-        lo, hi = np.nanmean(w[(g == gv) & (n == ns[0])]), np.nanmean(w[(g == gv) & (n == ns[-1])])
-        flat.append(0.67 <= hi / lo <= 1.5)
-        parts.append(f"g = {gv:g}: ‖ΔW‖ N={ns[0]:g}→{ns[-1]:g} ratio {hi / lo:.2f}")
+        wl, wh = w[(g == gv) & (n == ns[0])], w[(g == gv) & (n == ns[-1])]
+        lo, hi = np.nanmean(wl), np.nanmean(wh)
+        flat.append(bool(0.67 <= hi / lo <= 1.5))
+        parts.append(f"g = {gv:g}: ‖ΔW‖ {_ms(wl)} at N = {ns[0]:g}, {_ms(wh)} at N = {ns[-1]:g} (ratio {hi / lo:.2f})")
     return Judgement("; ".join(parts), HOLDS if all(flat) else PARTLY if any(flat) else FAILS)
 
 
@@ -585,7 +586,7 @@ CLAIMS = (
           _fig4_shuffle, "fig4.png"),
     Claim("nscaling-dw-flat", "schuessler-nscaling", "‖ΔW‖_F is flat in N and decreases with g.",
           "nonlinear_tasks.md §7", "holds if ‖ΔW‖(largest N)/‖ΔW‖(smallest N) is in [0.67, 1.5] at every g",
-          _nscaling),
+          _nscaling, "nscaling.png"),
     Claim("lstm-truncation", "schuessler-lstm",
           "Truncating ΔW at low rank recovers the accuracy; truncating W needs nearly full rank.",
           "nonlinear_tasks.md §8",

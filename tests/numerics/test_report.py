@@ -372,3 +372,30 @@ def test_one_seed_is_at_most_partly(tmp_path):
     three = [_digits_folder(tmp_path / f"t{s}", {"dW1": 0.64 + 0.01 * s, "dW3": 0.84 + 0.01 * s,
                                                  "dW4": 0.74 - 0.01 * s}) for s in range(3)]
     assert judge(c, three).verdict == HOLDS
+
+
+def _nscaling_folder(path, dw):
+    """nscaling.csv with ‖ΔW‖ = dw[g](N) · (1 ± 1 %) over three seeds."""
+    cols = {k: [] for k in ("task", "n", "g", "seed", "converged_step", "dw_norm", "w0_norm", "functional_rank",
+                            "diverged")}
+    for g, f in dw.items():
+        for n in (64, 128, 256):
+            for sd, eps in enumerate((-0.01, 0.0, 0.01)):
+                for k, v in (("task", "flipflop"), ("n", n), ("g", g), ("seed", sd), ("converged_step", 50),
+                             ("dw_norm", f(n) * (1 + eps)), ("w0_norm", g * np.sqrt(n)), ("functional_rank", 3),
+                             ("diverged", 0)):
+                    cols[k].append(v)
+    path.mkdir(parents=True)
+    write_csv(path / "nscaling.csv", cols)
+    return path
+
+
+@pytest.mark.parametrize("dw, verdict", [
+    ({0.0: lambda n: 2.0, 0.9: lambda n: 1.3}, HOLDS),
+    ({0.0: lambda n: 2.0, 0.9: lambda n: 1.3 * np.sqrt(n / 64)}, PARTLY),    # grows 2x at g = 0.9
+    ({0.0: lambda n: 2.0 * 64 / n, 0.9: lambda n: 1.3 * np.sqrt(n / 64)}, FAILS),
+])
+def test_nscaling_verdict_follows_construction_and_shows_the_spread(tmp_path, dw, verdict):
+    j = judge(CLAIM["nscaling-dw-flat"], [_nscaling_folder(tmp_path / "ns", dw)])
+    assert j.verdict == verdict, j.value
+    assert "at N = 64" in j.value and "at N = 256" in j.value and "(n=3)" in j.value
