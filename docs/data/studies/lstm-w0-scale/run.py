@@ -13,6 +13,10 @@ recover 95 % of the trained accuracy's margin above chance, and the scale ratio
 
     OMP_NUM_THREADS=1 python docs/data/studies/lstm-w0-scale/run.py OUT_DIR [--workers 2]
 
+``--size full`` runs the same analysis at the paper's hidden size 256 (the reproduction's
+FULL configuration, 8000 steps), e.g. ``--size full --gains 5 --lrs 0.00025 --seeds 0``;
+``--gains``, ``--lrs`` and ``--seeds`` replace the grids.
+
 Runs are saved in OUT_DIR/runs as they finish and reused when rerun (run_sweep);
 OUT_DIR/summary.csv is the record committed beside this script.
 """
@@ -29,20 +33,23 @@ from rnn_theory.numerics.infra.io import write_csv
 from rnn_theory.numerics.infra.outputs import prepare_output_dir
 from rnn_theory.numerics.infra.sweep import run_sweep
 from rnn_theory.numerics.lstm.truncation import WEIGHTS
-from rnn_theory.numerics.reproduce.lstm import QUICK, _task, run_experiment, train_run
+from rnn_theory.numerics.reproduce.lstm import FULL, QUICK, _task, run_experiment, train_run
 
 GAINS = (1.0, 2.0, 3.0, 5.0)
 LRS = (1e-3, 2.5e-4)
 SEEDS = (0, 1)
 
 
-def configs():
+def configs(size="quick", gains=GAINS, lrs=LRS, seeds=SEEDS):
+    """The study's runs: the reproduction's QUICK (hidden 64) or FULL (hidden 256, 8000
+    steps) configuration at every (seed, lr, gain)."""
+    base = QUICK if size == "quick" else FULL
     out = []
-    for seed in SEEDS:
-        for lr in LRS:
-            for g in GAINS:
-                c = asdict(QUICK)
-                c.update(seed=seed, lr=lr, gain=g, name=f"quick-N64-g{g:g}-lr{lr:g}-seed{seed}")
+    for seed in seeds:
+        for lr in lrs:
+            for g in gains:
+                c = asdict(base)
+                c.update(seed=seed, lr=lr, gain=g, name=f"{size}-N{base.hidden}-g{g:g}-lr{lr:g}-seed{seed}")
                 out.append(c)
     return out
 
@@ -56,10 +63,15 @@ def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("out")
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--size", choices=("quick", "full"), default="quick",
+                   help="quick: hidden 64, 1600 steps (the study); full: hidden 256, 8000 steps (the paper's size)")
+    p.add_argument("--gains", type=float, nargs="+", default=list(GAINS))
+    p.add_argument("--lrs", type=float, nargs="+", default=list(LRS))
+    p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     a = p.parse_args(argv)
     out = prepare_output_dir(Path(a.out))  # refuses a folder the package did not create, before any work
     t0 = time.time()
-    cs = configs()
+    cs = configs(a.size, a.gains, a.lrs, a.seeds)
     runs = run_sweep(train_run, cs, out / "runs", max_workers=a.workers, show_progress=False)
     cols = {k: [] for k in ("seed", "gain", "lr", "lstm_accuracy", "chance", "r95_dW", "r95_W",
                             "dw_over_w0_fro", "s1_dw_over_s1_w0")}
