@@ -364,13 +364,24 @@ def test_the_lock_of_a_killed_writer_is_taken_over(tmp_path):
     with outputs.writer_lock(folder):
         assert f"pid {os.getpid()}" in (folder / outputs.LOCK).read_text()
     assert not (folder / outputs.LOCK).exists()
-    (folder / outputs.LOCK).write_text("")            # killed between creating and writing it
-    with outputs.writer_lock(folder):
-        pass
-    assert not (folder / outputs.LOCK).exists()
+    assert not list(folder.iterdir())                  # no temporary left either
 
 
-@pytest.mark.parametrize("kind", ["file", "link", "fifo"])
+def test_the_lock_works_where_hard_links_do_not(tmp_path, monkeypatch):
+    """Some network and FAT file systems have no hard links: the lock file is then created in place."""
+    def no_link(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_link)
+    with outputs.writer_lock(tmp_path):
+        assert f"pid {os.getpid()}" in (tmp_path / outputs.LOCK).read_text()
+        with pytest.raises(outputs.FolderBusyError):
+            with outputs.writer_lock(tmp_path):
+                pass
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("kind", ["file", "empty", "link", "fifo"])
 def test_a_users_file_named_like_the_lock_is_never_touched(tmp_path, kind):
     folder = tmp_path / "out"
     folder.mkdir()
@@ -378,6 +389,8 @@ def test_a_users_file_named_like_the_lock_is_never_touched(tmp_path, kind):
     lock = folder / outputs.LOCK
     if kind == "file":
         lock.write_text("my own lock list\n")
+    elif kind == "empty":                              # a lock of ours is never empty
+        lock.write_text("")
     elif kind == "link":
         lock.symlink_to(tmp_path / "notes.txt")
     else:

@@ -50,7 +50,8 @@ from typing import Mapping
 
 from rnn_theory.theory.errors import RNNTheoryError
 
-__all__ = ["MARKER", "RUN_FILES", "LOCK", "OutputExistsError", "RunMismatchError", "FolderBusyError", "writer_lock", "is_run_dir", "is_output_dir",
+__all__ = ["MARKER", "RUN_FILES", "LOCK", "OutputExistsError", "RunMismatchError", "FolderBusyError", "writer_lock",
+           "is_run_dir", "is_output_dir",
            "write_marker", "prepare_output_dir", "check_file_target", "check_run_target", "check_writable",
            "make_temp_dir", "make_temp_file", "clean_stale_temporaries", "umask_mode", "config_diff", "num_tag"]
 
@@ -90,9 +91,9 @@ def writer_lock(folder: Path | str, what: str = "output folder"):
     naming the holder (``pid`` and host).  A second writer gets :class:`FolderBusyError`
     (which folder, which process) before it does any work.  On leaving the block the file
     is removed; if the holder dies, even by ``kill -9``, the kernel releases the lock and
-    the next writer takes the left-over file over.  A file of that name that is not
-    rnn-theory's (non-empty, without its signature) is never overwritten:
-    :class:`OutputExistsError`.  Without ``fcntl`` (Windows) there is no lock.  The lock
+    the next writer takes the left-over file over.  The file is created with its content in
+    one step, so a file of that name without the signature (empty included) is not
+    rnn-theory's and is never touched: :class:`OutputExistsError`.  Without ``fcntl`` (Windows) there is no lock.  The lock
     is advisory and local: processes on other hosts sharing a network file system may not
     see it.  Cost: a few system calls.
 
@@ -114,12 +115,29 @@ def writer_lock(folder: Path | str, what: str = "output folder"):
         yield None
         return
     path = Path(folder) / LOCK
+    signature = f"{_LOCK_SIGNATURE}: pid {os.getpid()} on {_host()}\n".encode()
     while True:
-        created = True
+        # create it with its content in one step (a temporary linked to the name), so a
+        # lock file of ours is never empty and one without the signature is never ours
+        fd, tmp = make_temp_file(Path(folder), "lock")
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, umask_mode())
+            os.write(fd, signature)
+            os.link(tmp, path)
+            created = True
         except FileExistsError:
+            os.close(fd)
             created = False
+        except OSError:  # no hard links on this file system: create it in place, then write
+            os.close(fd)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, umask_mode())
+                os.write(fd, signature)
+                created = True
+            except FileExistsError:
+                created = False
+        finally:
+            os.unlink(tmp)
+        if not created:
             try:
                 fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
             except FileNotFoundError:
@@ -143,13 +161,13 @@ def writer_lock(folder: Path | str, what: str = "output folder"):
         if not same:  # removed (or replaced) by its previous holder between our open and flock
             os.close(fd)
             continue
-        text = "" if created else _lock_text(fd)
-        if not (stat.S_ISREG(os.fstat(fd).st_mode) and (text == "" or text.startswith(_LOCK_SIGNATURE))):
-            os.close(fd)
-            raise OutputExistsError(f"{path} exists and is not rnn-theory's lock file; it is left as it is — "
-                                    f"remove it or choose another {what}")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{_LOCK_SIGNATURE}: pid {os.getpid()} on {_host()}\n".encode(), 0)
+        if not created:  # left by a killed holder, or not ours at all
+            if not (stat.S_ISREG(os.fstat(fd).st_mode) and _lock_text(fd).startswith(_LOCK_SIGNATURE)):
+                os.close(fd)
+                raise OutputExistsError(f"{path} exists and is not rnn-theory's lock file; it is left as it is "
+                                        f"— remove it or choose another {what}")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, signature, 0)
         break
     try:
         yield path
