@@ -369,16 +369,12 @@ def _farrell(folders):
     t = _table(folders, "pr.csv")
     if t is None:
         return Judgement("", NO_DATA)
-    gam, seed, stage, tt, pr = (_arr(t, "gamma"), _arr(t, "seed"), _arr(t, "stage", object), _arr(t, "t"),
-                                _arr(t, "pr"))
+    at10 = {st: _series(t, "t", "pr", lambda c, st=st: (c("stage", object) == st) & (c("t") == 10))
+            for st in ("before", "after")}
     parts, ok = [], []
-    for gv in np.unique(gam):
-        ratios = []
-        for s in np.unique(seed[gam == gv]):
-            m = (gam == gv) & (seed == s) & (tt == 10)
-            b, a = pr[m & (stage == "before")], pr[m & (stage == "after")]
-            if a.size and b.size:
-                ratios.append(a[0] / b[0])
+    for gv in sorted(set(at10["before"]) | set(at10["after"])):
+        b, a = at10["before"].get(gv, {}), at10["after"].get(gv, {})
+        ratios = [a[run][1][0] / b[run][1][0] for run in b if run in a]  # runs: (folder, seed)
         ok.append(bool(ratios) and np.mean(ratios) < 0.5)
         parts.append(f"γ = {gv:g}: PR_after(10)/PR_before(10) = {_ms(ratios)}")
     return Judgement("; ".join(parts), HOLDS if all(ok) else PARTLY if any(ok) else FAILS)
@@ -413,11 +409,12 @@ def _farrell_attractors(folders):
                        [np.nanmean(top[G_EDGE]) < 0, np.nanmean(top[G_CHAOS]) > 0])
 
 
-def _pr_curves(folders, stage, fname="pr.csv", extra=None):
-    t = _table(folders, fname)
+def _pr_curves(folders, stage):
+    """``(γ = 20, γ = 250)`` per-run PR curves of ``pr.csv`` at ``stage``, or None."""
+    t = _table(folders, "pr.csv")
     if t is None:
         return None
-    e, c = (_seed_curves(t, g, stage, extra) for g in (G_EDGE, G_CHAOS))
+    e, c = (_seed_curves(t, g, stage) for g in (G_EDGE, G_CHAOS))
     return None if e is None or c is None or min(e.shape[1], c.shape[1]) < 11 else (e, c)
 
 

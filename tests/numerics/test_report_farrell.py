@@ -249,7 +249,8 @@ def test_two_folders_with_the_same_seeds_are_pooled_as_separate_runs(tmp_path):
     runs with doubled curves."""
     a = _fig2(tmp_path / "a")
     b = _fig2(tmp_path / "b", after=lambda g: _pr_after(g) * (1.2 if g == 20 else 1.0))
-    for key in ("farrell-edge-earlier", "farrell-initial-chaos", "farrell-accuracy-highd", "farrell-highd-before"):
+    for key in ("farrell-edge-earlier", "farrell-initial-chaos", "farrell-accuracy-highd", "farrell-highd-before",
+                "farrell-compression"):
         j = judge(CLAIM[key], [a, b])
         assert j.verdict == HOLDS, (key, j.value)
         assert "(n=6)" in j.value or key == "farrell-highd-before", (key, j.value)
